@@ -3,8 +3,8 @@
 ``curves``: decision boundaries, loss curves, gradient-descent paths over contours,
 complexity plots. ``graphs``: network diagrams and computation-graph drawings.
 ``training``: figures of trained models (confusion matrices, misclassified examples,
-minima). Every
-public function of both is available here, e.g. ``plots.decision_boundary(...)``.
+minima). Every public function of each is available here, e.g.
+``plots.decision_boundary(...)``.
 """
 
 from importlib import import_module
