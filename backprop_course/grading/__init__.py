@@ -1,0 +1,1 @@
+"""The autograder: exercise generation from solutions, sandboxed execution, scoring, reports."""
