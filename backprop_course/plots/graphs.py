@@ -1,0 +1,450 @@
+"""Drawings of computation graphs and layered networks, with matplotlib only.
+
+No graphviz binary is needed: nodes are placed by a small layered layout (inputs on the left,
+the output on the right, each node one column after its deepest input, nodes in a column sorted
+by the average height of their neighbours so edges cross less).
+
+``draw_computation_graph`` draws a :mod:`backprop_course.scalar` graph: every node shows its
+operation, its value (forward pass) and, after ``backward()``, its gradient ``dL/dnode``.
+``draw_network`` draws a fully connected network ``[d_0, d_1, ..., d_L]``; given parameters, each
+weight ``w_ij`` (from unit ``i`` to unit ``j``, our ``W_l[i, j]``) is an edge whose width grows
+with ``|w_ij|`` and whose colour shows its sign.
+
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> ax = draw_network([2, 3, 1])
+>>> len(ax.lines)  # 2*3 + 3*1 connections
+9
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from numbers import Integral
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+__all__ = ["draw_computation_graph", "draw_network", "graph_layout"]
+
+_HIGHLIGHT = "#ff7f0e"
+_FANOUT = "#2ca02c"
+_NODE_FACE = "#f4f6fb"
+_INPUT_FACE = "#e8f1e4"
+
+
+def _check_ax(ax) -> Axes:
+    if ax is None:
+        return None
+    if not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def _trace(root_or_trace) -> tuple[list, list]:
+    """Return ``(nodes, edges)``: nodes in topological order (inputs first), edges (child, parent).
+
+    Accepts a node with a ``.trace()`` method, a ``(nodes, edges)`` pair, or any node with
+    ``.children``, which is then walked here.
+    """
+    obj = root_or_trace
+    if isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], list | tuple):
+        nodes, edges = list(obj[0]), [tuple(e) for e in obj[1]]
+    elif hasattr(obj, "trace") and callable(obj.trace):
+        nodes, edges = obj.trace()
+        nodes, edges = list(nodes), [tuple(e) for e in edges]
+    elif hasattr(obj, "children") and hasattr(obj, "data"):
+        nodes, edges, seen = [], [], set()
+
+        def visit(v):
+            if id(v) in seen:
+                return
+            seen.add(id(v))
+            for c in v.children:
+                visit(c)
+                edges.append((c, v))
+            nodes.append(v)
+
+        visit(obj)
+    else:
+        raise ValueError(
+            "root_or_trace must be a scalar.Value (with .trace() or .children) or a "
+            f"(nodes, edges) pair, got {type(obj).__name__}"
+        )
+    if not nodes:
+        raise ValueError("the graph has no nodes")
+    ids = {id(v) for v in nodes}
+    for e in edges:
+        if len(e) != 2 or id(e[0]) not in ids or id(e[1]) not in ids:
+            raise ValueError("every edge must be a (child, parent) pair of nodes of the graph")
+    return nodes, edges
+
+
+def graph_layout(root_or_trace) -> dict[int, tuple[float, float]]:
+    """Positions ``{id(node): (x, y)}`` of a computation graph's nodes: column ``x``, row ``y``.
+
+    Inputs get column 0 unless they only feed later nodes, in which case they sit one column
+    before their first consumer (constants next to where they are used); every other node sits
+    one column after its deepest child. Within a column, nodes are ordered by the mean row of
+    their neighbours (two sweeps of the barycentre heuristic) and centred on ``y = 0``.
+
+    Parameters
+    ----------
+    root_or_trace : a ``scalar.Value`` or a ``(nodes, edges)`` pair
+
+    Returns
+    -------
+    dict mapping ``id(node)`` to ``(column, row)``; the root (last node) is in the last column.
+
+    >>> class N:  # any object with .data and .children works, e.g. a scalar.Value
+    ...     def __init__(self, *children):
+    ...         self.data, self.children = 0.0, children
+    >>> a, b = N(), N()
+    >>> c = N(a, b)
+    >>> pos = graph_layout(c)
+    >>> pos[id(c)][0], pos[id(a)][0], pos[id(a)][1] != pos[id(b)][1]
+    (1, 0, True)
+    """
+    nodes, edges = _trace(root_or_trace)
+    children = {id(v): [] for v in nodes}
+    parents = {id(v): [] for v in nodes}
+    for c, p in edges:
+        children[id(p)].append(id(c))
+        parents[id(c)].append(id(p))
+    order = [id(v) for v in nodes]
+    depth: dict[int, int] = {}
+    remaining = list(order)
+    # longest path from the leaves; nodes are topologically sorted, but be safe if not
+    for _ in range(len(order) + 1):
+        pending = []
+        for k in remaining:
+            if all(c in depth for c in children[k]):
+                depth[k] = 1 + max((depth[c] for c in children[k]), default=-1)
+            else:
+                pending.append(k)
+        remaining = pending
+        if not remaining:
+            break
+    if remaining:
+        raise ValueError("the graph has a cycle; a computation graph must be acyclic")
+    for k in order:  # pull leaves towards their first consumer
+        if not children[k] and parents[k]:
+            depth[k] = max(0, min(depth[p] for p in parents[k]) - 1)
+    n_cols = max(depth.values()) + 1
+    columns: list[list[int]] = [[] for _ in range(n_cols)]
+    for k in order:
+        columns[depth[k]].append(k)
+    row = {}
+    for col in columns:
+        for i, k in enumerate(col):
+            row[k] = i - (len(col) - 1) / 2
+
+    def sweep(cols, neighbours):
+        for col in cols:
+            keyed = []
+            for i, k in enumerate(col):
+                ys = [row[m] for m in neighbours[k] if m in row]
+                keyed.append((np.mean(ys) if ys else row[k], i, k))
+            keyed.sort()
+            col[:] = [k for _, _, k in keyed]
+            for i, k in enumerate(col):
+                row[k] = i - (len(col) - 1) / 2
+
+    for _ in range(2):
+        sweep(columns[1:], children)
+        sweep(columns[-2::-1], parents)
+    return {k: (depth[k], -row[k]) for k in order}
+
+
+def _as_set(items) -> set[int]:
+    if items is None:
+        return set()
+    if hasattr(items, "data") and hasattr(items, "children"):
+        return {id(items)}
+    return {id(v) for v in items}
+
+
+def _fmt(x: float, fmt: str) -> str:
+    x = float(x)
+    return format(x, fmt) if np.isfinite(x) else str(x)
+
+
+def draw_computation_graph(
+    root_or_trace,
+    ax: Axes | None = None,
+    show_grads: bool = True,
+    highlight=None,
+    *,
+    highlight_edges: Iterable[tuple] | None = None,
+    edge_labels: Mapping[tuple, str] | Callable | None = None,
+    mark_fanout: bool = True,
+    fmt: str = ".3f",
+    title: str | None = None,
+) -> Axes:
+    """Draw a scalar computation graph as a layered DAG, inputs left, output right.
+
+    Each node is a box: its label and operation (``*``, ``+``, ``tanh``...; inputs have none),
+    ``data`` (its forward value) and, when ``show_grads``, ``grad`` (``dL/dnode`` after
+    ``root.backward()``). An arrow goes from each child to the node computed from it; a child
+    used twice (``x * x``) gets two arrows. Nodes that feed several others, where backward
+    *accumulates* (sums) gradient contributions, get a green border when ``mark_fanout``.
+
+    Parameters
+    ----------
+    root_or_trace : a ``scalar.Value`` (its whole graph is drawn) or ``root.trace()``, i.e.
+        ``(nodes, edges)`` with nodes in topological order and edges ``(child, parent)``
+    ax : Axes to draw into, or None for a new figure sized to the graph
+    show_grads : also print each node's ``.grad``
+    highlight : a node or iterable of nodes drawn in orange (e.g. the node a backward step
+        is processing)
+    highlight_edges : iterable of ``(child, parent)`` pairs drawn thick and orange
+    edge_labels : ``{(child, parent): text}`` or a function ``(child, parent, index) -> text or
+        None`` labelling edges, e.g. with the local derivative ``d parent / d child``
+    mark_fanout : outline nodes with more than one outgoing edge in green
+    fmt : format spec for numbers
+    title : Axes title
+
+    Returns
+    -------
+    The Axes drawn into.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from backprop_course.scalar import Value
+    >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
+    >>> loss = (x * w).tanh(); loss.label = "L"
+    >>> loss.backward()
+    >>> ax = draw_computation_graph(loss, highlight=loss)
+    >>> sorted(t.get_text().splitlines()[0] for t in ax.texts if "data" in t.get_text())
+    ['L  (tanh)', 'w', 'x', '·  (*)']
+    """
+    nodes, edges = _trace(root_or_trace)
+    ax = _check_ax(ax)
+    pos = graph_layout((nodes, edges))
+    n_cols = max(x for x, _ in pos.values()) + 1
+    col_sizes: dict[float, int] = {}
+    for x, _ in pos.values():
+        col_sizes[x] = col_sizes.get(x, 0) + 1
+    tallest = max(col_sizes.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
+    hi_nodes = _as_set(highlight)
+    hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
+    fanout: dict[int, int] = {}
+    for c, _ in edges:
+        fanout[id(c)] = fanout.get(id(c), 0) + 1
+
+    boxes = {}
+    for v in nodes:
+        x, y = pos[id(v)]
+        label = str(getattr(v, "label", "") or "")
+        op = str(getattr(v, "op", "") or "")
+        head = label or ("·" if op else "input")
+        if op:
+            head += f"  ({op})"
+        lines = [head, f"data {_fmt(v.data, fmt)}"]
+        if show_grads:
+            lines.append(f"grad {_fmt(getattr(v, 'grad', np.nan), fmt)}")
+        is_input = not getattr(v, "children", ())
+        edge, lw = "#555555", 1.0
+        if mark_fanout and fanout.get(id(v), 0) > 1:
+            edge, lw = _FANOUT, 2.2
+        face = _INPUT_FACE if is_input else _NODE_FACE
+        if id(v) in hi_nodes:
+            edge, lw, face = _HIGHLIGHT, 3.0, "#fff1de"
+        boxes[id(v)] = ax.text(
+            x,
+            y,
+            "\n".join(lines),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            family="monospace",
+            zorder=3,
+            bbox={"boxstyle": "round,pad=0.35", "fc": face, "ec": edge, "lw": lw},
+        )
+
+    # spread multiple edges between the same pair (x * x) over the box side
+    pair_count: dict[tuple[int, int], int] = {}
+    for c, p in edges:
+        pair_count[(id(c), id(p))] = pair_count.get((id(c), id(p)), 0) + 1
+    pair_seen: dict[tuple[int, int], int] = {}
+    for i, (c, p) in enumerate(edges):
+        key = (id(c), id(p))
+        k = pair_seen.get(key, 0)
+        pair_seen[key] = k + 1
+        m = pair_count[key]
+        frac = 0.5 if m == 1 else 0.25 + 0.5 * k / (m - 1)
+        hot = key in hi_edges
+        span = pos[id(p)][0] - pos[id(c)][0]
+        rad = 0.0 if span <= 1 else (-0.2 if pos[id(c)][1] >= pos[id(p)][1] else 0.2)
+        ax.annotate(
+            "",
+            xy=(0.0, frac),
+            xycoords=boxes[id(p)],
+            xytext=(1.0, frac),
+            textcoords=boxes[id(c)],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": _HIGHLIGHT if hot else "#666666",
+                "lw": 2.4 if hot else 1.0,
+                "shrinkA": 2,
+                "shrinkB": 2,
+                "connectionstyle": f"arc3,rad={rad}",
+            },
+            zorder=2,
+        )
+        text = None
+        if callable(edge_labels):
+            text = edge_labels(c, p, i)
+        elif edge_labels is not None:
+            text = edge_labels.get((c, p))
+        if text:
+            (x0, y0), (x1, y1) = pos[id(c)], pos[id(p)]
+            off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
+            ax.text(
+                (x0 + x1) / 2,
+                (y0 + y1) / 2 + 0.12 + off,
+                text,
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                color=_HIGHLIGHT if hot else "#333333",
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+            )
+    ys = [y for _, y in pos.values()]
+    ax.set_xlim(-0.6, n_cols - 0.4)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _network_sizes(sizes_or_params) -> tuple[list[int], dict[str, np.ndarray] | None]:
+    if isinstance(sizes_or_params, Mapping):
+        from ..mlp import n_layers
+
+        L = n_layers(sizes_or_params)
+        params = {k: np.asarray(v, dtype=np.float64) for k, v in sizes_or_params.items()}
+        sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1] for l in range(1, L + 1)]
+        return sizes, params
+    if isinstance(sizes_or_params, str) or not isinstance(sizes_or_params, Sequence):
+        raise ValueError(
+            "sizes_or_params must be layer sizes like [2, 8, 1] or a params dict "
+            f"{{'W1': ..., 'b1': ...}}, got {type(sizes_or_params).__name__}"
+        )
+    sizes = list(sizes_or_params)
+    if len(sizes) < 2 or not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in sizes
+    ):
+        raise ValueError(
+            f"sizes must be at least two integers >= 1 (input and output), got {sizes}"
+        )
+    return [int(d) for d in sizes], None
+
+
+def _shown_units(d: int, max_units: int) -> list[int]:
+    if d <= max_units:
+        return list(range(d))
+    return list(range(max_units - 1)) + [d - 1]
+
+
+def draw_network(
+    sizes_or_params,
+    ax: Axes | None = None,
+    *,
+    max_units: int = 10,
+    show_labels: bool = True,
+    cmap: str = "coolwarm_r",
+    title: str | None = None,
+) -> Axes:
+    """Draw a fully connected network as columns of units joined by their weights.
+
+    Layer ``l`` (``0`` = input) is column ``l``; every unit ``i`` of layer ``l-1`` is joined to
+    every unit ``j`` of layer ``l`` by the weight ``w_ij`` (``W_l[i, j]``). With parameters, an
+    edge's width is ``0.4 + 3.6 |w_ij| / max|w|`` and its colour goes from red (negative) to
+    blue (positive); with sizes only, edges are thin and grey. Layers wider than ``max_units``
+    show their first ``max_units - 1`` units, a vertical ellipsis and the last unit.
+
+    Parameters
+    ----------
+    sizes_or_params : layer sizes ``[d_0, ..., d_L]`` or a params dict ``{"W1": (d_0, d_1),
+        "b1": (d_1,), ...}`` as made by ``mlp.init_params``
+    ax : Axes, or None for a new figure
+    max_units : int >= 2, the most units drawn per layer
+    show_labels : name the units (``x_1``, ``h_1``, ``y_hat``) and the layers below them
+    cmap : colormap for the weight signs
+    title : Axes title
+
+    Returns
+    -------
+    The Axes drawn into; each drawn weight is one line in ``ax.lines``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from backprop_course.mlp import init_params
+    >>> ax = draw_network(init_params([2, 4, 4, 1], rng=0))
+    >>> len(ax.lines)
+    28
+    """
+    sizes, params = _network_sizes(sizes_or_params)
+    ax = _check_ax(ax)
+    if isinstance(max_units, bool) or not isinstance(max_units, Integral) or max_units < 2:
+        raise ValueError(f"max_units must be an integer >= 2, got {max_units!r}")
+    shown = [_shown_units(d, max_units) for d in sizes]
+    tallest = max(len(s) for s in shown)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(3.5, 1.9 * len(sizes)), max(2.5, 0.55 * tallest + 1.2)))
+
+    def ypos(l, slot):
+        n = len(shown[l]) + (1 if sizes[l] > max_units else 0)
+        return (n - 1) / 2 - slot
+
+    def slot_of(l, k):  # the ellipsis takes a slot before the last unit
+        return k if k < max_units - 1 or sizes[l] <= max_units else k + 1
+
+    colormap = plt.get_cmap(cmap)
+    wmax = 1.0
+    if params is not None:
+        wmax = max(float(np.max(np.abs(params[f"W{l}"]))) for l in range(1, len(sizes)))
+        wmax = wmax if wmax > 0 and np.isfinite(wmax) else 1.0
+    for l in range(1, len(sizes)):
+        for a, i in enumerate(shown[l - 1]):
+            for b, j in enumerate(shown[l]):
+                y0, y1 = ypos(l - 1, slot_of(l - 1, a)), ypos(l, slot_of(l, b))
+                if params is None:
+                    color, lw = "#9a9a9a", 0.8
+                else:
+                    w = float(params[f"W{l}"][i, j])
+                    color = colormap(0.5 + 0.5 * np.clip(w / wmax, -1, 1))
+                    lw = 0.4 + 3.6 * min(abs(w) / wmax, 1.0)
+                ax.plot([l - 1, l], [y0, y1], color=color, lw=lw, zorder=1, solid_capstyle="round")
+    L = len(sizes) - 1
+    for l, units in enumerate(shown):
+        face = "#e8f1e4" if l == 0 else ("#fde9d9" if l == L else "#e4ecf7")
+        for a, i in enumerate(units):
+            y = ypos(l, slot_of(l, a))
+            ax.scatter([l], [y], s=420, c=face, edgecolors="#444444", linewidths=1.2, zorder=3)
+            if show_labels:
+                name = "x" if l == 0 else ("ŷ" if l == L else "h")
+                text = f"{name}{i + 1}" if not (l == L and sizes[l] == 1) else "ŷ"
+                ax.text(l, y, text, ha="center", va="center", fontsize=7.5, zorder=4)
+        if sizes[l] > max_units:
+            ax.text(l, ypos(l, max_units - 1), "⋮", ha="center", va="center", fontsize=14)
+        if show_labels:
+            kind = "input" if l == 0 else ("output" if l == L else f"hidden {l}")
+            low = ypos(l, len(units) - 1 + (1 if sizes[l] > max_units else 0))
+            ax.text(l, low - 0.9, f"{kind}\n({sizes[l]})", ha="center", va="top", fontsize=8)
+    half = (tallest + (1 if max(sizes) > max_units else 0) - 1) / 2
+    if show_labels:
+        for l in range(1, len(sizes)):
+            ax.text(l - 0.5, half + 0.5, f"W{l}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(-0.5, L + 0.5)
+    ax.set_ylim(-half - 2.0, half + 1.2)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
