@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_count
+from ._validate import check_count, check_positive
 
 LABEL_SETS = ((0, 1), (-1, 1))
 
@@ -53,6 +53,7 @@ def blobs(
     """
     rng = np.random.default_rng(rng)
     n0, n1 = _halves(n)
+    margin = check_positive(margin, "margin")
     angle = rng.uniform(0, 2 * np.pi)
     w = np.array([np.cos(angle), np.sin(angle)])
     y01 = np.r_[np.zeros(n0, int), np.ones(n1, int)]
