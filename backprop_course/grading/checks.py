@@ -1,0 +1,358 @@
+"""Test helpers for exercise notebooks: say *what* is wrong with an answer, never the answer.
+
+Each ``check_*`` function returns ``None`` when the answer is right and otherwise raises
+:class:`CheckFailed` (an ``AssertionError``, so nbgrader and our grader both count the test as
+failed) with a message a student can act on:
+
+- the function returned ``None`` (a ``return`` is missing) or something that is not an array;
+- the shape is wrong (got vs expected shape), or the result is transposed, or a column
+  ``(n, 1)`` came back where a flat ``(n,)`` vector was expected;
+- the values contain NaN or infinity, or have an integer / boolean / complex dtype;
+- the values have the wrong sign, or are off by a constant factor: exactly the batch size
+  ("the batch average 1/N looks missing"), 1/N, 2 or 1/2;
+- the function modified one of its inputs in place;
+- otherwise: how many entries differ and by how much at most.
+
+Messages name shapes, dtypes and ratios but never print expected values, so public tests can
+run these helpers without giving the answer away.
+
+>>> import numpy as np
+>>> expected = np.array([0.5, -1.0, 2.0])
+>>> check_array(expected * 4, expected, "grad", batch_size=4)
+Traceback (most recent call last):
+...
+backprop_course.grading.checks.CheckFailed: grad is too large by a factor of 4 = N, ...
+looks like the batch average 1/N is missing
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from numbers import Number
+
+import numpy as np
+
+__all__ = [
+    "CheckFailed",
+    "diagnose",
+    "check_array",
+    "check_scalar",
+    "check_shape",
+    "check_finite",
+    "check_params",
+    "check_unchanged",
+]
+
+
+class CheckFailed(AssertionError):
+    """An answer failed a check; the message says what is wrong without giving the answer."""
+
+
+def _fail(message: str) -> None:
+    raise CheckFailed(message)
+
+
+def _as_numeric(got, name: str) -> np.ndarray:
+    """Return ``got`` as a numeric array or fail with a message about what it is instead."""
+    if got is None:
+        _fail(f"{name} is None: did the function forget to `return` its result?")
+    if isinstance(got, Mapping):
+        _fail(f"{name} is a dict, but a number or an array was expected")
+    try:
+        arr = np.asarray(got)
+    except Exception:  # ragged lists and the like
+        _fail(f"{name} could not be turned into a numpy array (got a {type(got).__name__})")
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        _fail(
+            f"{name} has dtype {arr.dtype} (from a {type(got).__name__}), "
+            "but a numeric array was expected"
+        )
+    return arr
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _factor_message(name: str, c: float, batch_size: int | None) -> str:
+    """Describe a result that equals ``c`` times the expected one."""
+    sign = "has the wrong sign and " if c < 0 else ""
+    m = abs(c)
+    if batch_size is not None and batch_size > 2:
+        n = batch_size
+        if np.isclose(m, n, rtol=1e-6):
+            return (
+                f"{name} {sign}is too large by a factor of {n} = N, the batch size: "
+                "looks like the batch average 1/N is missing"
+            )
+        if np.isclose(m, 1 / n, rtol=1e-6):
+            return (
+                f"{name} {sign}is too small by a factor of {n} = N, the batch size: "
+                "is it divided by N once too often, or averaged where a sum was asked for?"
+            )
+    if np.isclose(m, 2, rtol=1e-6):
+        return f"{name} {sign}is off by a factor of 2 (too large)"
+    if np.isclose(m, 0.5, rtol=1e-6):
+        return f"{name} {sign}is off by a factor of 2 (too small)"
+    if np.isclose(m, 1, rtol=1e-6):
+        return f"{name} has the wrong sign: it is the negative of the expected value"
+    return f"{name} {sign}is proportional to the expected value but off by a factor of {m:.3g}"
+
+
+def diagnose(
+    got,
+    expected,
+    name: str = "result",
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    batch_size: int | None = None,
+) -> str | None:
+    """Return ``None`` when ``got`` matches ``expected``, else a message saying what is wrong.
+
+    Parameters
+    ----------
+    got : the student's value (anything; ``None`` and non-numeric values are diagnosed)
+    expected : the reference value, a number or an array
+    name : how the message refers to the value, e.g. ``"criterion_gradient(X, y, w, b)[0]"``
+    rtol, atol : tolerances as in ``np.allclose``
+    batch_size : the N of a batch average, so that a factor N or 1/N is named as such
+
+    >>> import numpy as np
+    >>> diagnose(np.array([1.0, 2.0]), np.array([1.0, 2.0])) is None
+    True
+    >>> print(diagnose(np.ones((3, 2)), np.ones((2, 3)), "dW"))
+    dW has shape (3, 2), expected (2, 3): it looks transposed
+    >>> print(diagnose(np.array([1, 2]), np.array([1.2, 2.0]), "w"))
+    w has integer dtype int64, expected floating point: ...
+    >>> print(diagnose(np.array([-2.0, 4.0]), np.array([1.0, -2.0]), "db"))
+    db has the wrong sign and is off by a factor of 2 (too large)
+    """
+    try:
+        exp = np.asarray(expected)
+        g = _as_numeric(got, name)
+    except CheckFailed as err:
+        return str(err)
+    if g.shape != exp.shape:
+        if g.shape == exp.shape[::-1] and g.ndim == 2:
+            return f"{name} has shape {g.shape}, expected {exp.shape}: it looks transposed"
+        if g.size == exp.size and g.size > 1:
+            return (
+                f"{name} has shape {g.shape}, expected {exp.shape}: same number of entries, "
+                "so check for a stray column/row axis (reshape or ravel) or a missing transpose"
+            )
+        if exp.ndim == 0:
+            return (
+                f"{name} has shape {g.shape}, expected a single number: "
+                "return a float (e.g. float(...)), not an array"
+            )
+        return f"{name} has shape {g.shape}, expected {exp.shape}"
+    if g.dtype.kind == "c":
+        return f"{name} has complex dtype {g.dtype}, expected real numbers"
+    if g.dtype.kind == "b" and exp.dtype.kind != "b":
+        return f"{name} has boolean dtype, expected numbers"
+    if not np.isfinite(g).all():
+        bad = np.argwhere(~np.isfinite(np.atleast_1d(g)))[0]
+        where = f" (first at index {tuple(int(i) for i in bad)})" if g.ndim else ""
+        return (
+            f"{name} contains NaN or infinity{where}: an overflow, a division by zero, "
+            "or a learning rate so large that the iteration diverged?"
+        )
+    if g.dtype.kind in "iu" and exp.dtype.kind == "f":
+        return (
+            f"{name} has integer dtype {g.dtype}, expected floating point: "
+            "start from a float array (e.g. np.zeros(d) or w.astype(float))"
+        )
+    g = g.astype(np.float64)
+    e = exp.astype(np.float64)
+    if _close(g, e, rtol, atol):
+        return None
+    if _close(g, -e, rtol, atol):
+        return _factor_message(name, -1.0, batch_size)
+    if g.ndim == 2 and g.shape[0] == g.shape[1] and _close(g.T, e, rtol, atol):
+        return f"{name} looks transposed: swap the roles of rows and columns"
+    denom = float(np.sum(e * e))
+    if denom > 0:
+        c = float(np.sum(g * e) / denom)
+        if abs(c) > 1e-12 and _close(g, c * e, rtol, atol):
+            return _factor_message(name, c, batch_size)
+    if g.ndim == 0:
+        return f"{name} has the wrong value"
+    wrong = ~np.isclose(g, e, rtol=rtol, atol=atol)
+    largest = float(np.max(np.abs(g - e)))
+    return (
+        f"{name}: {int(wrong.sum())} of {wrong.size} entries differ from the expected values "
+        f"(largest absolute error {largest:.3g})"
+    )
+
+
+def check_array(
+    got,
+    expected,
+    name: str = "result",
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    batch_size: int | None = None,
+) -> None:
+    """Fail with a helpful message unless ``got`` equals ``expected`` within tolerance.
+
+    Same arguments as :func:`diagnose`.
+
+    >>> import numpy as np
+    >>> check_array(np.array([0.1, 0.2]), np.array([0.1, 0.2]), "d")
+    >>> check_array(None, np.zeros(2), "signed_distance(X, w, b)")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: signed_distance(X, w, b) is None: ...
+    forget to `return` its result?
+    """
+    message = diagnose(got, expected, name, rtol=rtol, atol=atol, batch_size=batch_size)
+    if message is not None:
+        _fail(message)
+
+
+def check_scalar(
+    got,
+    expected: float,
+    name: str = "result",
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    batch_size: int | None = None,
+) -> None:
+    """Like :func:`check_array` for a single number (a Python or numpy scalar, or 0-d array).
+
+    >>> check_scalar(3.0, 1.5, "loss")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: loss is off by a factor of 2 (too large)
+    >>> check_scalar([1.5], 1.5, "loss")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: loss has shape (1,), expected a single number: ...
+    """
+    if isinstance(got, bool):
+        _fail(f"{name} is a bool ({got}), but a number was expected")
+    check_array(got, np.float64(expected), name, rtol=rtol, atol=atol, batch_size=batch_size)
+
+
+def check_shape(got, shape: tuple[int, ...], name: str = "result") -> np.ndarray:
+    """Fail unless ``got`` is a numeric array of exactly ``shape``; return it as an array.
+
+    >>> import numpy as np
+    >>> check_shape(np.zeros((4, 1)), (4,), "d")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: d has shape (4, 1), expected (4,):
+    a column came back where a flat vector was expected (use .ravel() or index [:, 0])
+    """
+    arr = _as_numeric(got, name)
+    shape = tuple(shape)
+    if arr.shape != shape:
+        if arr.ndim == 2 and arr.shape[1] == 1 and shape == (arr.shape[0],):
+            _fail(
+                f"{name} has shape {arr.shape}, expected {shape}: a column came back where a "
+                "flat vector was expected (use .ravel() or index [:, 0])"
+            )
+        if len(shape) == 2 and arr.shape == shape[::-1]:
+            _fail(f"{name} has shape {arr.shape}, expected {shape}: it looks transposed")
+        _fail(f"{name} has shape {arr.shape}, expected {shape}")
+    return arr
+
+
+def check_finite(got, name: str = "result") -> np.ndarray:
+    """Fail unless ``got`` is numeric and free of NaN and infinity; return it as an array.
+
+    >>> import numpy as np
+    >>> check_finite(np.array([1.0, np.nan]), "path")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: path contains NaN or infinity ...
+    """
+    arr = _as_numeric(got, name)
+    if arr.dtype.kind == "c":
+        _fail(f"{name} has complex dtype {arr.dtype}, expected real numbers")
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
+        _fail(
+            f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}): "
+            "an overflow, a division by zero, or a learning rate so large that the "
+            "iteration diverged?"
+        )
+    return arr
+
+
+def check_params(
+    got,
+    expected: Mapping[str, np.ndarray],
+    name: str = "grads",
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    batch_size: int | None = None,
+) -> None:
+    """Check a dict of arrays (parameters or gradients) key by key.
+
+    >>> import numpy as np
+    >>> expected = {"W1": np.ones((2, 3)), "b1": np.ones(3)}
+    >>> check_params({"W1": np.ones((2, 3))}, expected)
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: grads is missing the key(s) ['b1'] ...
+    >>> check_params({"W1": np.ones((2, 3)), "b1": np.zeros(3)}, expected)
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: grads['b1'] is all zeros: ...
+    (e.g. the bias forgotten)?
+    """
+    if got is None:
+        _fail(f"{name} is None: did the function forget to `return` its result?")
+    if not isinstance(got, Mapping):
+        _fail(f"{name} is a {type(got).__name__}, expected a dict with keys {sorted(expected)}")
+    missing = sorted(set(expected) - set(got))
+    if missing:
+        _fail(f"{name} is missing the key(s) {missing} (expected keys {sorted(expected)})")
+    extra = sorted(set(got) - set(expected), key=str)
+    if extra:
+        _fail(f"{name} has unexpected key(s) {extra} (expected keys {sorted(expected)})")
+    for key in sorted(expected):
+        exp = np.asarray(expected[key])
+        arr = got[key]
+        label = f"{name}[{key!r}]"
+        if (
+            isinstance(arr, np.ndarray | Number)
+            and np.shape(arr) == exp.shape
+            and np.any(exp != 0)
+            and np.all(np.asarray(arr) == 0)
+        ):
+            _fail(
+                f"{label} is all zeros: was this gradient never computed (e.g. the bias forgotten)?"
+            )
+        check_array(arr, exp, label, rtol=rtol, atol=atol, batch_size=batch_size)
+
+
+def check_unchanged(before, after, name: str = "input") -> None:
+    """Fail if ``after`` (an argument after the call) differs from ``before`` (a copy).
+
+    Works for arrays and for dicts of arrays.
+
+    >>> import numpy as np
+    >>> w = np.array([1.0, 2.0]); saved = w.copy()
+    >>> w += 1  # what a careless update does to the caller's array
+    >>> check_unchanged(saved, w, "w")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.checks.CheckFailed: the function modified its argument w in place; ...
+    """
+    if isinstance(before, Mapping):
+        for key in before:
+            check_unchanged(before[key], after[key], f"{name}[{key!r}]")
+        return
+    b = np.asarray(before)
+    a = np.asarray(after)
+    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        _fail(
+            f"the function modified its argument {name} in place; compute a new array instead "
+            "(e.g. w_new = w - lr * grad, not w -= ...)"
+        )
