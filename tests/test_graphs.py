@@ -107,6 +107,15 @@ def test_edge_labels_from_a_function_and_a_dict():
     assert sum(t.get_text() == "d=3" for t in ax.texts) == 2
 
 
+def test_grads_override_shows_partial_sums():
+    L, x, w, b, s = _graph()
+    ax = draw_computation_graph(L, grads={x: 0.25, s: -7.0})
+    texts = [t.get_text() for t in _node_boxes(ax)]
+    assert any(t.startswith("x\n") and "grad 0.250" in t for t in texts)
+    assert any(t.startswith("s  (+)") and "grad -7.000" in t for t in texts)
+    assert any(t.startswith("w\n") and f"grad {w.grad:.3f}" in t for t in texts)
+
+
 def test_draws_into_a_given_axes():
     L, *_ = _graph()
     fig, ax = plt.subplots()

@@ -179,6 +179,7 @@ def draw_computation_graph(
     highlight_edges: Iterable[tuple] | None = None,
     edge_labels: Mapping[tuple, str] | Callable | None = None,
     mark_fanout: bool = True,
+    grads: Mapping | None = None,
     fmt: str = ".3f",
     title: str | None = None,
 ) -> Axes:
@@ -202,6 +203,8 @@ def draw_computation_graph(
     edge_labels : ``{(child, parent): text}`` or a function ``(child, parent, index) -> text or
         None`` labelling edges, e.g. with the local derivative ``d parent / d child``
     mark_fanout : outline nodes with more than one outgoing edge in green
+    grads : ``{node: value}`` shown instead of ``node.grad`` (e.g. the partial sums midway
+        through a backward pass); nodes missing from it show their ``.grad``
     fmt : format spec for numbers
     title : Axes title
 
@@ -229,6 +232,7 @@ def draw_computation_graph(
     tallest = max(col_sizes.values())
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
+    shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
     hi_nodes = _as_set(highlight)
     hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
     fanout: dict[int, int] = {}
@@ -245,7 +249,8 @@ def draw_computation_graph(
             head += f"  ({op})"
         lines = [head, f"data {_fmt(v.data, fmt)}"]
         if show_grads:
-            lines.append(f"grad {_fmt(getattr(v, 'grad', np.nan), fmt)}")
+            g = shown_grads.get(id(v), getattr(v, "grad", np.nan))
+            lines.append(f"grad {_fmt(g, fmt)}")
         is_input = not getattr(v, "children", ())
         edge, lw = "#555555", 1.0
         if mark_fanout and fanout.get(id(v), 0) > 1:
