@@ -292,7 +292,9 @@ def _backward(params, cache, delta, L, hidden):
     grads = {}
     for l in range(L, 0, -1):
         A_prev = cache[l - 1][1]
-        grads[f"W{l}"] = A_prev.T @ delta
+        # one example: dW is an outer product; numpy's matmul has no BLAS path for k = 1 and is
+        # several times slower there than the broadcast product, which gives the same numbers
+        grads[f"W{l}"] = A_prev.T * delta if delta.shape[0] == 1 else A_prev.T @ delta
         grads[f"b{l}"] = delta.sum(axis=0)
         if l > 1:
             S_prev = cache[l - 1][0]
@@ -356,6 +358,123 @@ def predict(
     return forward(params, X, hidden, output)[0]
 
 
+class _TrainStep:
+    """One SGD step (forward, backward, update) that updates parameter arrays it owns, in place.
+
+    The engine of :meth:`MLP.fit`. It computes the same numbers as :func:`loss_and_grads`
+    followed by :func:`~backprop_course.optim.sgd_step` (up to rounding: the update is fused
+    into the weight-gradient product), but it keeps per-batch-size work arrays instead of
+    allocating new ones, applies activations and their derivatives in place (from the cached
+    outputs ``A_l``, never from ``S_l``), checks nothing inside the loop (``fit`` checks once),
+    and adds ``-lr * A_{l-1}.T @ delta_l`` to ``W_l`` with a single BLAS ``gemm`` call
+    (``beta = 1``), so no gradient array is ever written. ``params`` must be C-contiguous
+    arrays of one float dtype; ``X`` and ``Y`` must be 2-D of that dtype.
+    """
+
+    def __init__(self, params: dict[str, np.ndarray], hidden: str, output: str, loss: str):
+        from scipy.linalg import blas  # imported here: only training pays its import time
+
+        self.L = L = n_layers(params)
+        self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
+        self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
+        self.dtype = self.W[1].dtype
+        for arr in self.W[1:] + self.b[1:]:
+            if arr.dtype != self.dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
+                raise ValueError("_TrainStep needs writeable C-contiguous arrays of one dtype")
+        self.gemm = blas.dgemm if self.dtype == np.float64 else blas.sgemm
+        self.hidden, self.output, self.loss = hidden, output, loss
+        self.sizes = [self.W[1].shape[0]] + [W.shape[1] for W in self.W[1:]]
+        self._work = {}
+
+    def _buffers(self, n: int) -> tuple[list, list, list]:
+        """Work arrays for a batch of ``n``: ``acts[l]`` holds ``S_l`` then, in place, ``A_l``;
+        ``deltas[l]`` the message ``delta_l`` and ``tmp[l]`` its derivative factor."""
+        work = self._work.get(n)
+        if work is None:
+            if len(self._work) > 4:  # only the batch size and the last, smaller batch recur
+                self._work.clear()
+            inner = self.sizes[1:-1]
+            work = self._work[n] = (
+                [None] + [np.empty((n, d), dtype=self.dtype) for d in self.sizes[1:]],
+                [None] + [np.empty((n, d), dtype=self.dtype) for d in inner] + [None],
+                [None] + [np.empty((n, d), dtype=self.dtype) for d in inner] + [None],
+            )
+        return work
+
+    def _activate(self, S: np.ndarray) -> None:
+        if self.hidden == "tanh":
+            np.tanh(S, out=S)
+        elif self.hidden == "relu":
+            np.maximum(S, 0.0, out=S)
+        elif self.hidden == "sigmoid":
+            np.copyto(S, activations.sigmoid(S))
+
+    def _times_derivative(self, D: np.ndarray, A: np.ndarray, T: np.ndarray) -> None:
+        """``D *= theta'(S)``, with ``theta'`` computed from the output ``A = theta(S)``."""
+        if self.hidden == "tanh":  # 1 - A^2
+            np.multiply(A, A, out=T)
+            np.subtract(1.0, T, out=T)
+            np.multiply(D, T, out=D)
+        elif self.hidden == "relu":  # 1 where A > 0 (same as S > 0)
+            np.multiply(D, np.greater(A, 0.0), out=D)
+        elif self.hidden == "sigmoid":  # A (1 - A)
+            np.subtract(1.0, A, out=T)
+            np.multiply(T, A, out=T)
+            np.multiply(D, T, out=D)
+
+    def _loss_and_delta(self, S: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+        n = S.shape[0]
+        if self.loss == "bce":
+            value = np.sum(np.logaddexp(0.0, S) - Y * S) / n
+            delta = activations.sigmoid(S)
+            delta -= Y
+        elif self.loss == "ce":
+            m = S.max(axis=1, keepdims=True)
+            delta = np.exp(S - m)
+            z = delta.sum(axis=1, keepdims=True)
+            log_z = m[:, 0] + np.log(z[:, 0])
+            value = np.sum(log_z - np.sum(Y * S, axis=1)) / n
+            delta /= z
+            delta -= Y
+        else:
+            A = _output_forward(self.output, S)
+            R = A - Y
+            value = np.sum(R * R) / n
+            delta = 2.0 * R * activations.ACTIVATIONS[self.output].derivative_from_output(A, S)
+        delta /= n
+        return float(value), delta
+
+    def __call__(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
+        """Update the parameters with one step on the batch ``X (n, d_0)``, ``Y (n, d_L)``;
+        return the batch's loss before the step."""
+        L, W, b = self.L, self.W, self.b
+        X = np.ascontiguousarray(X)
+        acts, deltas, tmp = self._buffers(X.shape[0])
+        A = X
+        for l in range(1, L + 1):
+            S = acts[l]
+            np.matmul(A, W[l], out=S)
+            S += b[l]
+            if l < L:
+                self._activate(S)
+            A = S
+        value, delta = self._loss_and_delta(acts[L], Y)
+        for l in range(L, 0, -1):
+            A_prev = acts[l - 1] if l > 1 else X
+            if l > 1:  # the message to layer l - 1 uses W_l before its update
+                D = deltas[l - 1]
+                np.matmul(delta, W[l].T, out=D)
+                self._times_derivative(D, A_prev, tmp[l - 1])
+            # W_l.T <- W_l.T - lr * delta_l.T @ A_{l-1}: Fortran-order views, so no copies
+            out = self.gemm(-lr, delta.T, A_prev.T, beta=1.0, c=W[l].T, trans_b=1, overwrite_c=1)
+            if not np.shares_memory(out, W[l]):  # never expected; keeps the result right anyway
+                W[l][...] = out.T
+            b[l] -= lr * delta.sum(axis=0)
+            if l > 1:
+                delta = D
+        return value
+
+
 class MLP:
     """A multi-layer perceptron trained by mini-batch SGD with matrix-form backprop.
 
@@ -415,18 +534,14 @@ class MLP:
         params = init_params(self.layer_sizes, rng, hidden=self.hidden, dtype=self.dtype)
         L, X = _inputs(params, X)
         Y = targets(y, X.shape[0], self.layer_sizes[-1], self.loss, X.dtype)
+        step = _TrainStep(params, self.hidden, self.output, self.loss)  # updates params in place
         self.loss_history_ = []
         self.diverged_ = False
         with np.errstate(over="ignore", invalid="ignore"):
             for epoch in range(epochs):
                 total = 0.0
                 for Xb, Yb in minibatches(X, Y, batch_size, rng):
-                    value, grads = _loss_and_grads(
-                        params, Xb, Yb, L, self.hidden, self.output, self.loss
-                    )
-                    total += value * len(Yb)
-                    for k, g in grads.items():
-                        params[k] -= lr * g  # our own fresh arrays: updating in place is safe
+                    total += step(Xb, Yb, lr) * len(Yb)
                 mean = total / X.shape[0]
                 self.loss_history_.append(mean)
                 if not np.isfinite(mean):
