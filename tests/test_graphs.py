@@ -92,6 +92,11 @@ def test_highlight_and_fanout_colours():
     assert to_hex(box["s  (+)"].get_bbox_patch().get_edgecolor()) == "#ff7f0e"
     assert to_hex(box["x"].get_bbox_patch().get_edgecolor()) == "#2ca02c"  # x feeds 4 slots
     assert to_hex(box["w"].get_bbox_patch().get_edgecolor()) == "#555555"
+    ax = draw_computation_graph(L, highlight=s, outline={x: "#9467bd", s: "#9467bd"})
+    box = {t.get_text().splitlines()[0]: t for t in _node_boxes(ax)}
+    assert to_hex(box["x"].get_bbox_patch().get_edgecolor()) == "#9467bd"
+    assert to_hex(box["s  (+)"].get_bbox_patch().get_edgecolor()) == "#ff7f0e"
+    ax = draw_computation_graph(L, highlight=s, highlight_edges=[(b, s)])
     hot = [a for a in _arrows(ax) if to_hex(a.arrow_patch.get_edgecolor()) == "#ff7f0e"]
     assert len(hot) == 1
 

@@ -180,6 +180,7 @@ def draw_computation_graph(
     edge_labels: Mapping[tuple, str] | Callable | None = None,
     mark_fanout: bool = True,
     grads: Mapping | None = None,
+    outline: Mapping | None = None,
     fmt: str = ".3f",
     title: str | None = None,
 ) -> Axes:
@@ -205,6 +206,8 @@ def draw_computation_graph(
     mark_fanout : outline nodes with more than one outgoing edge in green
     grads : ``{node: value}`` shown instead of ``node.grad`` (e.g. the partial sums midway
         through a backward pass); nodes missing from it show their ``.grad``
+    outline : ``{node: colour}`` border colours (thick) for chosen nodes, e.g. the nodes a
+        backward step accumulates into; ``highlight`` wins over it
     fmt : format spec for numbers
     title : Axes title
 
@@ -233,6 +236,7 @@ def draw_computation_graph(
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
     shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
+    outlines = {id(k): c for k, c in (outline or {}).items()}
     hi_nodes = _as_set(highlight)
     hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
     fanout: dict[int, int] = {}
@@ -255,6 +259,8 @@ def draw_computation_graph(
         edge, lw = "#555555", 1.0
         if mark_fanout and fanout.get(id(v), 0) > 1:
             edge, lw = _FANOUT, 2.2
+        if id(v) in outlines:
+            edge, lw = outlines[id(v)], 3.0
         face = _INPUT_FACE if is_input else _NODE_FACE
         if id(v) in hi_nodes:
             edge, lw, face = _HIGHLIGHT, 3.0, "#fff1de"

@@ -1,0 +1,671 @@
+"""The data behind the course's widgets: pure, seeded functions, and figures drawn from them.
+
+Every widget in :mod:`backprop_course.widgets` is a thin front end over a function here, so
+what a student sees when moving a slider is what a test (or a static lecture figure) gets by
+calling the function with the same arguments:
+
+* :func:`descent` runs gradient descent on a 2-D surface (:data:`SURFACES`) and reports the path,
+  the loss per step, divergence and, for the quadratics, the largest stable learning rate
+  ``2 / lambda_max`` (``lambda_max`` the largest eigenvalue of the Hessian); :func:`plot_descent`.
+* :func:`train` fits an :class:`~backprop_course.mlp.MLP` on a toy data set and returns the loss
+  history, the accuracy and the model; :func:`plot_training`.
+* :func:`backprop_frames` turns ``scalar.backward_steps`` into one frame per backward step
+  (incoming gradient, local derivatives, products, partial sums, accumulation);
+  :func:`plot_backprop_frame`.
+
+Figures are built without pyplot (``matplotlib.figure.Figure``), so nothing is left open: in a
+notebook, end a cell with the returned figure to show it once.
+
+>>> r = descent("ill_conditioned", lr=0.05, n_steps=40)
+>>> print(f"{r.max_stable_lr:.3f} {r.diverged} {r.losses[-1] < r.losses[0]}")
+0.100 False True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import data as _data
+from . import scalar
+from ._validate import as_vector, check_choice, check_count, check_positive
+from .mlp import MLP
+from .optim import gradient_descent
+from .plots.curves import decision_boundary, descent_path, loss_curve
+from .plots.graphs import draw_computation_graph
+
+__all__ = [
+    "SURFACES",
+    "Surface",
+    "DescentResult",
+    "descent",
+    "plot_descent",
+    "TRAINING_DATASETS",
+    "TrainingResult",
+    "train",
+    "plot_training",
+    "EXAMPLE_GRAPHS",
+    "example_graph",
+    "BackpropFrame",
+    "ACCUMULATE_COLOUR",
+    "backprop_frames",
+    "plot_backprop_frame",
+    "figure_png",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Learning rates on 2-D surfaces
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A function of two weights to descend: value, gradient, and (quadratics) its Hessian.
+
+    ``f`` and ``grad`` take ``w`` of shape ``(2, ...)`` (one point, or a grid for contours).
+    """
+
+    name: str
+    description: str
+    f: Callable[[np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+    hessian: np.ndarray | None
+    f_min: float
+    start: tuple[float, float]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+
+    @property
+    def max_stable_lr(self) -> float | None:
+        """``2 / lambda_max(H)`` for a quadratic; None when the curvature varies."""
+        if self.hessian is None:
+            return None
+        return 2.0 / float(np.linalg.eigvalsh(self.hessian).max())
+
+
+def _quadratic(name: str, description: str, eigenvalues, angle_deg: float, **kw) -> Surface:
+    t = math.radians(angle_deg)
+    R = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+    H = R @ np.diag(eigenvalues) @ R.T
+
+    def f(w):
+        w = np.asarray(w, dtype=np.float64)
+        return 0.5 * (H[0, 0] * w[0] ** 2 + 2 * H[0, 1] * w[0] * w[1] + H[1, 1] * w[1] ** 2)
+
+    def grad(w):
+        w = np.asarray(w, dtype=np.float64)
+        return np.array([H[0, 0] * w[0] + H[0, 1] * w[1], H[1, 0] * w[0] + H[1, 1] * w[1]])
+
+    return Surface(name, description, f, grad, H, 0.0, **kw)
+
+
+_TILT = 0.3  # nonconvex: f = (w1^2 - 1)^2 + 0.5 w2^2 + TILT w1
+
+
+def _nonconvex_f(w):
+    w = np.asarray(w, dtype=np.float64)
+    return (w[0] ** 2 - 1) ** 2 + 0.5 * w[1] ** 2 + _TILT * w[0]
+
+
+def _nonconvex_grad(w):
+    w = np.asarray(w, dtype=np.float64)
+    return np.array([4 * w[0] * (w[0] ** 2 - 1) + _TILT, w[1]])
+
+
+def _nonconvex_min() -> float:
+    roots = np.roots([4.0, 0.0, -4.0, _TILT])  # df/dw1 = 0
+    real = roots[np.abs(roots.imag) < 1e-12].real
+    return float(min(_nonconvex_f(np.array([r, 0.0])) for r in real))
+
+
+#: The surfaces :func:`descent` knows, by name.
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in (
+        _quadratic(
+            "well_conditioned",
+            "f = w^T H w / 2 with Hessian eigenvalues 1 and 1.5 (round bowl)",
+            (1.0, 1.5),
+            0.0,
+            start=(-3.0, -0.8),
+            xlim=(-4.0, 4.0),
+            ylim=(-3.0, 3.0),
+        ),
+        _quadratic(
+            "ill_conditioned",
+            "f = w^T H w / 2 with Hessian eigenvalues 1 and 20, rotated 30 degrees (a narrow "
+            "valley: condition number 20)",
+            (1.0, 20.0),
+            30.0,
+            start=(-3.0, -0.8),
+            xlim=(-4.0, 4.0),
+            ylim=(-3.0, 3.0),
+        ),
+        Surface(
+            "nonconvex",
+            "f = (w1^2 - 1)^2 + w2^2 / 2 + 0.3 w1: two valleys, the left one deeper",
+            _nonconvex_f,
+            _nonconvex_grad,
+            None,
+            _nonconvex_min(),
+            start=(1.9, 1.5),
+            xlim=(-2.2, 2.2),
+            ylim=(-2.0, 2.0),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class DescentResult:
+    """What :func:`descent` computed.
+
+    Attributes
+    ----------
+    surface : the surface's name; lr, n_steps : the settings; start : ``(2,)``
+    path : ``(n_steps + 1, 2)`` iterates ``w_0 .. w_T`` (NaN rows after overflow)
+    losses : ``(n_steps + 1,)`` ``f(w_t)`` (NaN after overflow)
+    diverged : True when the iterates overflowed or the last loss is above the first
+    max_stable_lr : ``2 / lambda_max`` for the quadratics, None for the non-convex surface
+    f_min : the surface's smallest value (for plotting ``f(w_t) - f_min``)
+    """
+
+    surface: str
+    lr: float
+    n_steps: int
+    start: np.ndarray
+    path: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+    max_stable_lr: float | None
+    f_min: float
+
+    @property
+    def final_loss(self) -> float:
+        """``f`` at the last iterate (inf after overflow)."""
+        last = self.losses[-1]
+        return float(last) if np.isfinite(last) else math.inf
+
+    def summary(self) -> str:
+        """One line such as ``lr=0.050 final loss=1.2e-03 converging (max stable lr=0.100)``."""
+        state = "DIVERGED" if self.diverged else "converging"
+        text = f"lr={self.lr:.3g} steps={self.n_steps} final loss={self.final_loss:.3g} {state}"
+        if self.max_stable_lr is not None:
+            text += f" (max stable lr={self.max_stable_lr:.3g})"
+        return text
+
+
+def descent(
+    surface: str = "ill_conditioned",
+    lr: float = 0.05,
+    n_steps: int = 40,
+    start: Sequence[float] | None = None,
+) -> DescentResult:
+    """Gradient descent ``w_{t+1} = w_t - eta grad f(w_t)`` on a named 2-D surface.
+
+    On a quadratic ``f(w) = w^T H w / 2`` the error along the Hessian eigenvector with
+    eigenvalue ``lambda`` is multiplied by ``(1 - eta lambda)`` every step, so descent converges
+    exactly when ``|1 - eta lambda| < 1`` for every eigenvalue, i.e. ``eta < 2 / lambda_max``
+    (the slides' "f(old) >= f(new)" needs this). The closer ``eta`` is to that bound, the more
+    the fast direction oscillates; the smaller ``eta``, the slower the flat direction shrinks.
+
+    Parameters
+    ----------
+    surface : one of :data:`SURFACES` (``"well_conditioned"``, ``"ill_conditioned"``,
+        ``"nonconvex"``)
+    lr : learning rate ``eta > 0``
+    n_steps : number of steps ``T >= 0``
+    start : ``(2,)`` starting point; default the surface's
+
+    Returns
+    -------
+    DescentResult with ``path (T + 1, 2)``, ``losses (T + 1,)``, ``diverged`` and
+    ``max_stable_lr``. The inputs are not modified.
+
+    >>> below = descent("ill_conditioned", lr=0.099, n_steps=300)
+    >>> above = descent("ill_conditioned", lr=0.101, n_steps=300)
+    >>> print(below.diverged, above.diverged)
+    False True
+    """
+    check_choice(surface, "surface", SURFACES)
+    s = SURFACES[surface]
+    lr = check_positive(lr, "lr")
+    n_steps = check_count(n_steps, "n_steps", minimum=0)
+    w0 = np.array(s.start) if start is None else as_vector(start, "start", length=2).copy()
+    path = gradient_descent(s.grad, w0, lr, n_steps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = np.asarray(s.f(path.T), dtype=np.float64)
+    finite = np.isfinite(losses)
+    diverged = bool(not finite.all() or losses[-1] > losses[0])
+    return DescentResult(surface, lr, n_steps, w0, path, losses, diverged, s.max_stable_lr, s.f_min)
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (what the widgets put in a ``widgets.Image``).
+
+    >>> figure_png(plot_descent(descent(n_steps=3)))[:4]
+    b'\\x89PNG'
+    """
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    import io
+
+    buf = io.BytesIO()
+    if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _new_figure(width: float, height: float, ncols: int = 1):
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols) if ncols > 1 else fig.subplots()
+    return fig, axes
+
+
+def plot_descent(result: DescentResult) -> Figure:
+    """Two panels: the path over the surface's contours, and ``f(w_t) - f_min`` per step (log).
+
+    The window is the surface's own, so a diverging path leaves it (its last point inside is
+    marked); the title says whether the run diverged and, for quadratics, the stable bound.
+
+    >>> fig = plot_descent(descent("ill_conditioned", lr=0.12, n_steps=30))
+    >>> [ax.get_title().split(":")[0] for ax in fig.axes]
+    ['ill_conditioned, lr=0.12', 'Loss per step']
+    """
+    if not isinstance(result, DescentResult):
+        raise ValueError(f"result must be a DescentResult from descent(), got {result!r}")
+    s = SURFACES[result.surface]
+    fig, (ax_path, ax_loss) = _new_figure(9.0, 3.8, ncols=2)
+    path = result.path.copy()
+    lo = np.array([s.xlim[0], s.ylim[0]])
+    hi = np.array([s.xlim[1], s.ylim[1]])
+    inside = np.all((path >= lo) & (path <= hi), axis=1)
+    if not inside.all():  # keep the first point outside: the line leaves the window towards it
+        first_out = int(np.argmin(inside))
+        path[first_out + 1 :] = np.nan
+    descent_path(
+        lambda w: s.f(w) - s.f_min + 1e-3,
+        path,
+        ax_path,
+        xlim=s.xlim,
+        ylim=s.ylim,
+        levels=18,
+        log_levels=True,
+        title="",
+    )
+    status = "DIVERGED" if result.diverged else "converging"
+    title = f"{s.name}, lr={result.lr:.3g}: {status}"
+    if result.max_stable_lr is not None:
+        title += f" (stable below {result.max_stable_lr:.3g})"
+    ax_path.set_title(title, color="red" if result.diverged else "black", fontsize=10)
+    gap = result.losses - result.f_min
+    with np.errstate(invalid="ignore"):
+        gap = np.where(np.isfinite(gap), np.maximum(gap, 1e-16), gap)
+    loss_curve(gap, ax_loss, log=True, xlabel="step t", ylabel="f(w_t) - min f", title="")
+    ax_loss.set_title(f"Loss per step: final {result.final_loss:.3g}", fontsize=10)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Training an MLP on toy data
+# --------------------------------------------------------------------------------------------
+
+#: Data sets the training explorer offers (names of ``data.DATASETS``).
+TRAINING_DATASETS = ("moons", "circles", "xor", "spirals")
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` computed.
+
+    Attributes
+    ----------
+    settings : the arguments of :func:`train`
+    X : ``(n, 2)``, y : ``(n,)`` 0/1 labels
+    model : the fitted ``MLP`` (``model.params_``)
+    loss_history : ``(epochs_run,)`` mean training loss per epoch
+    accuracy : training accuracy in [0, 1] (NaN when the run diverged)
+    diverged : the loss became NaN or infinite
+    stopped : the run was cancelled by the callback before all epochs
+    """
+
+    settings: dict
+    X: np.ndarray
+    y: np.ndarray
+    model: MLP
+    loss_history: np.ndarray
+    accuracy: float
+    diverged: bool
+    stopped: bool
+    epochs_run: int = field(init=False)
+
+    def __post_init__(self):
+        self.epochs_run = int(self.loss_history.shape[0])
+
+    def summary(self) -> str:
+        """One line: the settings that matter and the outcome."""
+        s = self.settings
+        head = f"{s['dataset']} lr={s['lr']:.3g} batch={s['batch_size']} width={s['hidden_width']}"
+        head += f" {s['activation']}"
+        if self.diverged:
+            return f"{head}: DIVERGED after {self.epochs_run} epochs"
+        last = self.loss_history[-1]
+        tail = f"epochs={self.epochs_run} final loss={last:.3f} accuracy={self.accuracy:.3f}"
+        return f"{head}: {tail}" + (" (stopped)" if self.stopped else "")
+
+
+def train(
+    dataset: str = "moons",
+    lr: float = 0.5,
+    batch_size: int = 32,
+    hidden_width: int = 8,
+    activation: str = "tanh",
+    epochs: int = 200,
+    rng: np.random.Generator | int | None = 0,
+    *,
+    n_samples: int = 200,
+    hidden_layers: int = 1,
+    callback: Callable[[int, float], bool | None] | None = None,
+) -> TrainingResult:
+    """Train a ``[2, width, ..., width, 1]`` MLP (sigmoid output, cross-entropy) on a toy set.
+
+    Mini-batch SGD as in ``MLP.fit``: every epoch shuffles the data and takes
+    ``ceil(n / batch_size)`` steps ``theta <- theta - eta dL_batch/dtheta``.
+
+    Parameters
+    ----------
+    dataset : one of :data:`TRAINING_DATASETS`
+    lr : learning rate ``eta > 0``; batch_size : int >= 1
+    hidden_width : units per hidden layer; activation : ``"tanh"``, ``"relu"``, ``"sigmoid"``
+    epochs : passes over the data
+    rng : seed; the data and the training both draw from it, so an int gives the same run
+    n_samples : points in the data set; hidden_layers : number of hidden layers
+    callback : ``callback(epoch, loss)`` after every epoch; returning False stops the run
+        (the training widget uses it to cancel a run when a setting changes)
+
+    Returns
+    -------
+    TrainingResult
+
+    >>> r = train("moons", lr=0.5, epochs=150, rng=0)
+    >>> print(r.loss_history[-1] < r.loss_history[0], r.accuracy > 0.85)
+    True True
+    """
+    check_choice(dataset, "dataset", TRAINING_DATASETS)
+    lr = check_positive(lr, "lr")
+    batch_size = check_count(batch_size, "batch_size")
+    hidden_width = check_count(hidden_width, "hidden_width")
+    check_choice(activation, "activation", ("tanh", "relu", "sigmoid"))
+    epochs = check_count(epochs, "epochs")
+    n_samples = check_count(n_samples, "n_samples", minimum=4)
+    hidden_layers = check_count(hidden_layers, "hidden_layers", minimum=0)
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable (epoch, loss) -> bool, got {callback!r}")
+    settings = {
+        "dataset": dataset,
+        "lr": lr,
+        "batch_size": batch_size,
+        "hidden_width": hidden_width,
+        "activation": activation,
+        "epochs": epochs,
+        "n_samples": n_samples,
+        "hidden_layers": hidden_layers,
+    }
+    rng = np.random.default_rng(rng)
+    X, y = _data.DATASETS[dataset](n_samples, rng)
+    sizes = [2] + [hidden_width] * hidden_layers + [1]
+    model = MLP(sizes, hidden=activation, output="sigmoid", loss="bce")
+    stopped = False
+
+    def on_epoch(epoch, loss):
+        nonlocal stopped
+        if callback is not None and callback(epoch, loss) is False:
+            stopped = epoch + 1 < epochs
+            return False
+        return None
+
+    model.fit(X, y, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng, callback=on_epoch)
+    history = np.asarray(model.loss_history_, dtype=np.float64)
+    diverged = bool(model.diverged_)
+    accuracy = math.nan if diverged else model.score(X, y)
+    return TrainingResult(settings, X, y, model, history, accuracy, diverged, stopped)
+
+
+def plot_training(result: TrainingResult) -> Figure:
+    """Two panels: the loss per epoch and the decision boundary ``p(y=1|x) = 0.5``.
+
+    >>> fig = plot_training(train("xor", epochs=30, rng=1))
+    >>> [ax.get_xlabel() for ax in fig.axes[:2]]
+    ['epoch', '$x_1$']
+    """
+    if not isinstance(result, TrainingResult):
+        raise ValueError(f"result must be a TrainingResult from train(), got {result!r}")
+    fig, (ax_loss, ax_db) = _new_figure(9.0, 3.8, ncols=2)
+    loss_curve(result.loss_history, ax_loss, title="")
+    ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10)
+    s = result.settings
+    if result.diverged:
+        for c, colour in ((0, "C0"), (1, "C1")):
+            pts = result.X[result.y == c]
+            ax_db.scatter(pts[:, 0], pts[:, 1], s=12, color=colour, label=f"y = {c}")
+        ax_db.set_xlabel("$x_1$")
+        ax_db.set_ylabel("$x_2$")
+        ax_db.set_title("diverged: no decision boundary", color="red", fontsize=10)
+        ax_db.legend(loc="best", fontsize="small")
+        return fig
+    decision_boundary(
+        lambda P: result.model.predict_proba(P)[:, 0], result.X, result.y, ax_db, resolution=80
+    )
+    ax_db.set_title(
+        f"{s['dataset']}: accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
+        f"{s['activation']})",
+        fontsize=10,
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Stepping through a backward pass
+# --------------------------------------------------------------------------------------------
+
+
+def _neuron():
+    x1, x2 = scalar.Value(2.0, "x1"), scalar.Value(-1.0, "x2")
+    w1, w2, b = scalar.Value(-0.5, "w1"), scalar.Value(1.5, "w2"), scalar.Value(0.8, "b")
+    s = x1 * w1 + x2 * w2 + b
+    s.label = "s"
+    a = s.tanh()
+    a.label = "a"
+    loss = (a - 1.0) ** 2
+    loss.label = "L"
+    return loss
+
+
+def _shared():
+    x, y = scalar.Value(1.5, "x"), scalar.Value(-2.0, "y")
+    u = x * y
+    u.label = "u"
+    v = x + y
+    v.label = "v"
+    p = u * v
+    p.label = "p"
+    f = p + x
+    f.label = "f"
+    return f
+
+
+def _square():
+    x = scalar.Value(3.0, "x")
+    y = x * x
+    y.label = "y"
+    z = y * y
+    z.label = "z"
+    return z
+
+
+#: Small graphs for the stepper: a neuron with a squared error, a node feeding three others
+#: (x in ``f = (x y)(x + y) + x``), and ``z = (x x)^2`` (the slides' ``dz/dx = 4 x^3``).
+EXAMPLE_GRAPHS: dict[str, Callable[[], scalar.Value]] = {
+    "neuron": _neuron,
+    "shared": _shared,
+    "square": _square,
+}
+
+
+def example_graph(name: str = "neuron") -> scalar.Value:
+    """A fresh root ``Value`` of one of :data:`EXAMPLE_GRAPHS` (forward pass done, grads 0).
+
+    >>> root = example_graph("square")
+    >>> root.backward(); print(f"{root.data:.1f}")
+    81.0
+    """
+    check_choice(name, "example graph", EXAMPLE_GRAPHS)
+    return EXAMPLE_GRAPHS[name]()
+
+
+#: Border colour of nodes that accumulate a second (third...) contribution in a step.
+ACCUMULATE_COLOUR = "#9467bd"
+
+
+@dataclass(frozen=True)
+class BackpropFrame:
+    """The backward pass after ``index`` steps (frame 0: only ``dL/dL = 1`` is known).
+
+    Attributes
+    ----------
+    index : number of steps done; step : the ``scalar.Step`` done last (None in frame 0)
+    grads : ``{id(node): partial dL/dnode}`` after these steps (sums of the contributions so far)
+    accumulated : ids of the children that already held a contribution when this step added
+        another (where backward *sums* over paths)
+    text : a sentence per contribution: incoming gradient x local derivative = product, and the
+        child's gradient before and after
+    """
+
+    index: int
+    step: scalar.Step | None
+    grads: dict[int, float]
+    accumulated: frozenset[int]
+    text: str
+
+
+def _name(v) -> str:
+    if v.label:
+        return v.label
+    return f"({v.op})" if v.op else f"{v.data:g}"
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}" if x >= 0 else f"({x:.3f})"
+
+
+def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
+    """One frame per step of ``root``'s backward pass, plus frame 0 before any step.
+
+    A step takes node ``n`` with its final gradient ``g_n = dL/dn`` (the *incoming* gradient)
+    and, for every child ``c``, adds ``(dn/dc) * g_n`` to ``c``'s gradient: local derivative
+    times incoming gradient. A child that already holds a contribution *accumulates* (its
+    gradient is the sum over all paths to the root). The last frame's gradients equal
+    ``root.backward()``'s. Running this sets the graph's ``.grad`` as ``backward()`` does.
+
+    >>> frames = backprop_frames(example_graph("square"))
+    >>> print(frames[-1].text.splitlines()[-1])
+    x.grad: 54.000 + 3.000 x 18.000 (local dy/dx x incoming) = 108.000 (accumulates)
+    """
+    if not isinstance(root, scalar.Value):
+        raise ValueError(f"root must be a scalar.Value, got {type(root).__name__}")
+    steps = scalar.backward_steps(root)
+    nodes, _ = root.trace()
+    grads = {id(v): 0.0 for v in nodes}
+    grads[id(root)] = 1.0
+    name = _name(root)
+    received: set[int] = set()  # nodes that got at least one contribution so far
+    frames = [
+        BackpropFrame(
+            0, None, dict(grads), frozenset(), f"Start: dL/d{name} = 1 (the root's own gradient)."
+        )
+    ]
+    for k, step in enumerate(steps, start=1):
+        node = step.node
+        what = f"{_name(node)} ({node.op})" if node.label else _name(node)
+        lines = [
+            f"Step {k}/{len(steps)}: node {what} has incoming gradient "
+            f"dL/d{_name(node)} = {step.upstream:.3f}."
+        ]
+        acc = set()
+        for c in step.contributions:
+            child = c.child
+            accumulates = id(child) in received
+            received.add(id(child))
+            grads[id(child)] = c.child_grad_after
+            if accumulates:
+                acc.add(id(child))
+            lines.append(
+                f"{_name(child)}.grad: {_num(c.child_grad_before)} + {_num(c.local_grad)} x "
+                f"{_num(step.upstream)} (local d{_name(node)}/d{_name(child)} x incoming) = "
+                f"{c.child_grad_after:.3f}" + (" (accumulates)" if accumulates else "")
+            )
+        frames.append(BackpropFrame(k, step, dict(grads), frozenset(acc), "\n".join(lines)))
+    return frames
+
+
+def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
+    """Draw the graph with the partial gradients of ``frame``; the current node is orange.
+
+    Edges of the current step carry ``local x incoming = product``; children that accumulate
+    are listed in the title.
+
+    >>> root = example_graph("neuron")
+    >>> frames = backprop_frames(root)
+    >>> fig = plot_backprop_frame(root, frames[1])
+    >>> fig.axes[0].get_title().startswith("Step 1/")
+    True
+    """
+    if not isinstance(frame, BackpropFrame):
+        raise ValueError(f"frame must be a BackpropFrame, got {type(frame).__name__}")
+    nodes, edges = root.trace()
+    by_id = {id(v): v for v in nodes}
+    if set(frame.grads) != set(by_id):
+        raise ValueError("frame does not belong to this graph; use backprop_frames(root)")
+    fig, ax = _new_figure(9.0, 4.0)
+    step = frame.step
+    labels, hot_edges = {}, []
+    if step is not None:
+        slot = {}
+        for i, (_child, p) in enumerate(edges):
+            if p is step.node:
+                slot.setdefault(id(p), []).append(i)
+        for i, contrib in zip(slot.get(id(step.node), []), step.contributions, strict=False):
+            labels[i] = f"{contrib.local_grad:.2f} x {step.upstream:.2f} = {contrib.product:.2f}"
+            hot_edges.append(edges[i])
+
+    def edge_label(c, p, i):
+        return labels.get(i)
+
+    grads = {by_id[k]: v for k, v in frame.grads.items()}
+    draw_computation_graph(
+        (nodes, edges),
+        ax,
+        highlight=None if step is None else step.node,
+        highlight_edges=hot_edges,
+        edge_labels=edge_label,
+        grads=grads,
+        outline={by_id[k]: ACCUMULATE_COLOUR for k in frame.accumulated},
+    )
+    n_steps = frame.text.split("/", 1)[1].split(":", 1)[0] if step is not None else ""
+    if step is None:
+        title = "Before the backward pass: dL/dL = 1"
+    else:
+        title = f"Step {frame.index}/{n_steps}: node {_name(step.node)} sends its gradient down"
+        acc = [_name(by_id[k]) for k in sorted(frame.accumulated, key=list(by_id).index)]
+        if acc:
+            title += f"; accumulating into {', '.join(acc)}"
+    ax.set_title(title, fontsize=10)
+    return fig
