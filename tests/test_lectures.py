@@ -1,0 +1,319 @@
+"""Is every lecture stored the way students and CI need it?
+
+nbval (run on ``lectures/``) checks that each stored output is reproduced. These tests check
+what nbval cannot see: that a lecture was saved executed top to bottom, holds no error output,
+does not redefine a package algorithm under the package's own name, shows at least one figure,
+starts from ``backprop_course``, opens with learning goals and closes with a summary and
+questions, and explains every cell whose output nbval is told to ignore or skip.
+
+Each check is a function returning a list of problems; the lectures must have none, and the
+checks themselves are tested on small notebooks built here that break one rule each.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+from functools import cache
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+import backprop_course
+
+LECTURES = sorted((Path(__file__).resolve().parent.parent / "lectures").glob("*.ipynb"))
+NBVAL_MARKERS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
+NBVAL_TAGS = ("nbval-ignore-output", "nbval-skip", "raises-exception", "nbval-raises-exception")
+
+
+def _code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _python_source(source: str) -> str:
+    """Cell source with IPython magics and shell escapes blanked out, so ``ast`` can parse it."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+@cache
+def package_public_names() -> dict[str, str]:
+    """Public name -> module, over every module of backprop_course.
+
+    A module's public names are its ``__all__`` when it has one, otherwise the functions and
+    classes it defines whose names do not start with ``_``.
+    """
+    names: dict[str, str] = {}
+    modules = [backprop_course.__name__] + [
+        m.name
+        for m in pkgutil.walk_packages(backprop_course.__path__, backprop_course.__name__ + ".")
+    ]
+    for modname in modules:
+        module = importlib.import_module(modname)
+        public = getattr(module, "__all__", None)
+        if public is None:
+            public = [
+                n
+                for n, obj in vars(module).items()
+                if not n.startswith("_")
+                and (inspect.isfunction(obj) or inspect.isclass(obj))
+                and getattr(obj, "__module__", None) == modname
+            ]
+        for n in public:
+            names.setdefault(n, modname)
+    return names
+
+
+def execution_problems(nb) -> list[str]:
+    """Saved unexecuted, or executed out of order: counts must be exactly 1..n over code cells."""
+    counts = [c.get("execution_count") for c in _code_cells(nb)]
+    problems = []
+    missing = [i for i, n in enumerate(counts) if n is None]
+    if missing:
+        problems.append(f"code cells {missing} have no execution_count: save the lecture executed")
+    elif counts != list(range(1, len(counts) + 1)):
+        problems.append(
+            f"execution counts are {counts}, not 1..{len(counts)}: re-run the whole lecture "
+            "top to bottom in a fresh kernel before saving"
+        )
+    return problems
+
+
+def error_problems(nb) -> list[str]:
+    problems = []
+    for i, cell in enumerate(_code_cells(nb)):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(f"code cell {i} has an error output: {out.get('ename')}")
+            elif out.get("name") == "stderr" and "Traceback" in out.get("text", ""):
+                problems.append(f"code cell {i} printed a traceback to stderr")
+    return problems
+
+
+def name_problems(nb) -> list[str]:
+    """Top-level functions or classes that shadow a public name of the package."""
+    public = package_public_names()
+    problems = []
+    for i, cell in enumerate(_code_cells(nb)):
+        try:
+            tree = ast.parse(_python_source(cell.source))
+        except SyntaxError as exc:
+            problems.append(f"code cell {i} is not valid Python: {exc}")
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if node.name in public:
+                    problems.append(
+                        f"code cell {i} defines {node.name!r}, a public name of "
+                        f"{public[node.name]}: a lecture that builds an algorithm live names "
+                        f"it differently (e.g. my_{node.name}) and asserts it equals the package's"
+                    )
+    return problems
+
+
+def figure_problems(nb) -> list[str]:
+    for cell in _code_cells(nb):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if any(k.startswith("image/") for k in data):
+                return []
+    return ["the lecture shows no figure (no image output in any code cell)"]
+
+
+def import_problems(nb) -> list[str]:
+    cells = _code_cells(nb)
+    if not cells:
+        return ["the lecture has no code cells"]
+    try:
+        tree = ast.parse(_python_source(cells[0].source))
+    except SyntaxError as exc:
+        return [f"the first code cell is not valid Python: {exc}"]
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] == "backprop_course"
+        ):
+            return []
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "backprop_course" for a in node.names
+        ):
+            return []
+    return ["the first code cell does not import from backprop_course"]
+
+
+def structure_problems(nb) -> list[str]:
+    """Learning goals before the first code cell; summary and questions after the last one."""
+    problems = []
+    kinds = [c.cell_type for c in nb.cells]
+    if "code" not in kinds:
+        return ["the lecture has no code cells"]
+    first_code = kinds.index("code")
+    last_code = len(kinds) - 1 - kinds[::-1].index("code")
+    head = "\n".join(c.source for c in nb.cells[:first_code] if c.cell_type == "markdown")
+    tail = "\n".join(c.source for c in nb.cells[last_code + 1 :] if c.cell_type == "markdown")
+    if not re.search(r"learning goals", head, re.IGNORECASE):
+        problems.append("no 'Learning goals' in the markdown before the first code cell")
+    if not re.search(r"summary", tail, re.IGNORECASE):
+        problems.append("no 'Summary' in the markdown after the last code cell")
+    m = re.search(r"question", tail, re.IGNORECASE)
+    if m is None or "?" not in tail[m.end() :]:
+        problems.append("no questions (a 'Questions' heading followed by '?') at the end")
+    return problems
+
+
+def _is_reason(line: str) -> bool:
+    text = line.strip()
+    if not text.startswith("#"):
+        return False
+    text = text.lstrip("#").strip()
+    return not any(m in text for m in NBVAL_MARKERS) and len(text.split()) >= 3
+
+
+def marker_problems(nb) -> list[str]:
+    """Every nbval marker stands alone on its line with a reason comment next to it."""
+    problems = []
+    for i, cell in enumerate(_code_cells(nb)):
+        lines = cell.source.splitlines()
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        for tag in tags & set(NBVAL_TAGS):
+            if not any(_is_reason(line) for line in lines):
+                problems.append(f"code cell {i} is tagged {tag!r} without a reason comment")
+        for j, line in enumerate(lines):
+            found = [m for m in NBVAL_MARKERS if m in line]
+            if not found:
+                continue
+            if line.strip().lstrip("#").strip() != found[0] or not line.strip().startswith("#"):
+                problems.append(
+                    f"code cell {i} line {j + 1}: {found[0]} must be alone on a comment line "
+                    "(nbval ignores it otherwise); put the reason on the next line"
+                )
+                continue
+            neighbours = lines[max(j - 1, 0) : j] + lines[j + 1 : j + 2]
+            if not any(_is_reason(n) for n in neighbours):
+                problems.append(
+                    f"code cell {i}: {found[0]} without a reason comment on the line next to it"
+                )
+    return problems
+
+
+CHECKS = (
+    execution_problems,
+    error_problems,
+    name_problems,
+    figure_problems,
+    import_problems,
+    structure_problems,
+    marker_problems,
+)
+
+
+def test_there_are_lectures():
+    assert LECTURES, "no lectures/*.ipynb found"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=[p.name for p in LECTURES])
+@pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
+def test_lecture(path, check):
+    nb = nbformat.read(path, as_version=4)
+    problems = check(nb)
+    assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+# ---- the checks themselves: a good notebook passes, each broken one is caught ----------------
+
+
+def _good_notebook():
+    img = new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"})
+    cells = [
+        new_markdown_cell("# Lecture\n\n**Learning goals**\n- one"),
+        new_code_cell("from backprop_course import data\nx = 1", execution_count=1),
+        new_code_cell(
+            "# NBVAL_IGNORE_OUTPUT\n# timings differ from run to run\nprint(2)",
+            execution_count=2,
+            outputs=[new_output("stream", name="stdout", text="2\n")],
+        ),
+        new_code_cell("%matplotlib inline\ndef my_sigmoid(s):\n    return s", execution_count=3),
+        new_code_cell("plot()", execution_count=4, outputs=[img]),
+        new_markdown_cell("## Summary\n- done\n\n## Questions to think about\n1. Why?"),
+    ]
+    return new_notebook(cells=cells)
+
+
+def test_checks_accept_a_good_notebook():
+    nb = _good_notebook()
+    assert [p for check in CHECKS for p in check(nb)] == []
+
+
+def _broken(edit):
+    nb = _good_notebook()
+    edit(nb)
+    return nb
+
+
+@pytest.mark.parametrize(
+    "check, edit, expected",
+    [
+        (execution_problems, lambda nb: nb.cells[2].update(execution_count=None), "no execution"),
+        (execution_problems, lambda nb: nb.cells[2].update(execution_count=7), "not 1..4"),
+        (
+            error_problems,
+            lambda nb: nb.cells[2].outputs.append(
+                new_output("error", ename="ValueError", evalue="x", traceback=[])
+            ),
+            "error output",
+        ),
+        (
+            name_problems,
+            lambda nb: nb.cells[3].update(source="def sigmoid(s):\n    return s"),
+            "'sigmoid'",
+        ),
+        (name_problems, lambda nb: nb.cells[3].update(source="class MLP:\n    pass"), "'MLP'"),
+        (figure_problems, lambda nb: nb.cells[4].update(outputs=[]), "no figure"),
+        (import_problems, lambda nb: nb.cells[1].update(source="import numpy as np"), "import"),
+        (structure_problems, lambda nb: nb.cells[0].update(source="# Lecture"), "Learning goals"),
+        (structure_problems, lambda nb: nb.cells.pop(), "Summary"),
+        (
+            structure_problems,
+            lambda nb: nb.cells[-1].update(source="## Summary\n- done"),
+            "questions",
+        ),
+        (
+            marker_problems,
+            lambda nb: nb.cells[2].update(source="# NBVAL_IGNORE_OUTPUT\nprint(2)"),
+            "reason",
+        ),
+        (
+            marker_problems,
+            lambda nb: nb.cells[2].update(source="# NBVAL_SKIP\n# NBVAL_IGNORE_OUTPUT\nprint(2)"),
+            "reason",
+        ),
+        (
+            marker_problems,
+            lambda nb: nb.cells[2].update(source="# NBVAL_SKIP because it is slow\nprint(2)"),
+            "alone",
+        ),
+        (
+            marker_problems,
+            lambda nb: nb.cells[4].metadata.update(tags=["nbval-skip"]),
+            "tagged",
+        ),
+    ],
+)
+def test_checks_catch_each_broken_rule(check, edit, expected):
+    problems = check(_broken(edit))
+    assert problems and expected in " ".join(problems), problems
+
+
+def test_public_names_cover_the_package_algorithms():
+    names = package_public_names()
+    for name in ("gradient_descent", "init_params", "sigmoid", "Perceptron", "decision_boundary"):
+        assert name in names
+    assert not any(n.startswith("_") for n in names)
