@@ -573,7 +573,8 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
     and, for every child ``c``, adds ``(dn/dc) * g_n`` to ``c``'s gradient: local derivative
     times incoming gradient. A child that already holds a contribution *accumulates* (its
     gradient is the sum over all paths to the root). The last frame's gradients equal
-    ``root.backward()``'s. Running this sets the graph's ``.grad`` as ``backward()`` does.
+    ``root.backward()``'s. The graph's ``.grad`` attributes are left as they were (the
+    frames hold the gradients), so a user's graph is not changed.
 
     >>> frames = backprop_frames(example_graph("square"))
     >>> print(frames[-1].text.splitlines()[-1])
@@ -581,8 +582,13 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
     """
     if not isinstance(root, scalar.Value):
         raise ValueError(f"root must be a scalar.Value, got {type(root).__name__}")
-    steps = scalar.backward_steps(root)
     nodes, _ = root.trace()
+    saved = [v.grad for v in nodes]
+    try:
+        steps = scalar.backward_steps(root)
+    finally:
+        for v, g in zip(nodes, saved, strict=True):
+            v.grad = g
     grads = {id(v): 0.0 for v in nodes}
     grads[id(root)] = 1.0
     name = _name(root)

@@ -241,6 +241,15 @@ def test_leaf_gradients_match_finite_differences():
     np.testing.assert_allclose(got, num, rtol=1e-6)
 
 
+def test_frames_leave_the_users_graph_alone():
+    root = explore.example_graph("neuron")
+    nodes, _ = root.trace()
+    for v in nodes:
+        v.grad = 7.0
+    explore.backprop_frames(root)
+    assert all(v.grad == 7.0 for v in nodes)
+
+
 def test_each_step_is_local_times_incoming_and_marks_accumulation():
     root = explore.example_graph("shared")
     frames = explore.backprop_frames(root)

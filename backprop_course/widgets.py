@@ -1,0 +1,546 @@
+"""Interactive widgets for the lectures: thin ipywidgets front ends over :mod:`explore`.
+
+Each widget holds its controls as attributes, recomputes with the matching pure function of
+:mod:`backprop_course.explore` when a control changes, and shows the figure as PNG bytes in a
+``widgets.Image`` plus a one-line ``widgets.Label`` (``.label``) saying what was computed. The
+last computed data are in ``.result`` (or ``.frames``), so a test can set a control's ``value``
+and check the data without a browser.
+
+In a lecture, put the widget in its own cell, with the reason for ignoring its output::
+
+    # NBVAL_IGNORE_OUTPUT: a widget's output holds a model id that changes on every run
+    widgets.learning_rate_explorer("ill_conditioned", lr=0.05)
+
+and, beside it, the static figure from the same function so a reader without a kernel sees it::
+
+    explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+
+Figures go into ``widgets.Image`` rather than ``widgets.Output``: an Output widget written from
+a callback can hang notebook runners (Voila) and leaks pyplot figures into later cells.
+
+>>> w = learning_rate_explorer("ill_conditioned", lr=0.05)
+>>> w.lr.value = 0.2  # what moving the slider does
+>>> w.result.diverged, w.label.value.startswith("lr=0.2 ")
+(True, True)
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+
+import ipywidgets as widgets
+import numpy as np
+
+from . import explore, scalar
+from ._validate import check_choice, check_count, check_positive
+
+__all__ = [
+    "LearningRateExplorer",
+    "TrainingExplorer",
+    "BackpropStepper",
+    "learning_rate_explorer",
+    "training_explorer",
+    "backprop_stepper",
+]
+
+# matplotlib's Agg drawing is not meant to run in two threads at once; widgets draw under this
+_DRAW_LOCK = threading.Lock()
+_IMAGE_LAYOUT = {"width": "100%", "max_width": "760px"}
+
+
+def _png(fig) -> bytes:
+    with _DRAW_LOCK:
+        return explore.figure_png(fig, dpi=80)
+
+
+def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
+    if not lo < value < hi and not np.isclose(value, lo) and not np.isclose(value, hi):
+        raise ValueError(f"{description} {value!r} is outside the slider range [{lo:g}, {hi:g}]")
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=float(np.log10(lo)),
+        max=float(np.log10(hi)),
+        step=0.01,
+        description=description,
+        readout_format=".3g",
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class LearningRateExplorer(widgets.VBox):
+    """Gradient descent on a 2-D surface: see :func:`learning_rate_explorer`."""
+
+    def __init__(
+        self,
+        surface: str = "ill_conditioned",
+        lr: float = 0.05,
+        n_steps: int = 40,
+        *,
+        lr_range: tuple[float, float] = (1e-3, 10**0.5),
+        max_steps: int = 200,
+    ) -> None:
+        check_choice(surface, "surface", explore.SURFACES)
+        lr = check_positive(lr, "lr")
+        lo, hi = (check_positive(v, "lr_range") for v in lr_range)
+        if not lo < hi:
+            raise ValueError(f"lr_range must be (low, high) with low < high, got {lr_range}")
+        max_steps = check_count(max_steps, "max_steps")
+        n_steps = check_count(n_steps, "n_steps")
+        if n_steps > max_steps:
+            raise ValueError(f"n_steps must be <= max_steps={max_steps}, got {n_steps}")
+        self.surface = widgets.Dropdown(
+            options=list(explore.SURFACES), value=surface, description="surface"
+        )
+        self.lr = _log_slider("learning rate", lr, lo, hi)
+        self.steps = widgets.IntSlider(
+            value=n_steps,
+            min=1,
+            max=max_steps,
+            description="steps",
+            continuous_update=False,
+        )
+        self.stable = widgets.Label()
+        self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
+        self.label = widgets.Label()
+        self.result: explore.DescentResult | None = None
+        for control in (self.surface, self.lr, self.steps):
+            control.observe(self.update, names="value")
+        super().__init__(
+            [
+                widgets.HBox([self.surface, self.stable]),
+                widgets.HBox([self.lr, self.steps]),
+                self.label,
+                self.image,
+            ]
+        )
+        self.add_class("bc-lr-explorer")
+        self.update()
+
+    def update(self, change=None) -> explore.DescentResult:
+        """Recompute with the controls' values and redraw; returns the new result."""
+        r = explore.descent(self.surface.value, lr=self.lr.value, n_steps=self.steps.value)
+        lr_max = r.max_stable_lr
+        self.stable.value = (
+            "no single stable rate: the curvature changes from place to place"
+            if lr_max is None
+            else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
+        )
+        self.image.value = _png(explore.plot_descent(r))
+        self.result = r
+        self.label.value = r.summary()
+        return r
+
+
+def learning_rate_explorer(
+    surface: str = "ill_conditioned",
+    lr: float = 0.05,
+    n_steps: int = 40,
+    *,
+    lr_range: tuple[float, float] = (1e-3, 10**0.5),
+    max_steps: int = 200,
+) -> LearningRateExplorer:
+    """Sliders for the learning rate (log scale) and the number of steps of gradient descent.
+
+    Redraws :func:`explore.plot_descent` of :func:`explore.descent` on every change: the path
+    over the contours and ``f(w_t) - min f`` per step, with divergence marked in red and, for
+    the quadratics, the largest stable rate ``2 / lambda_max`` shown above the sliders.
+
+    Parameters
+    ----------
+    surface : a name of ``explore.SURFACES`` (the dropdown's first value)
+    lr : starting learning rate, inside ``lr_range``
+    n_steps : starting number of steps, ``1 <= n_steps <= max_steps``
+    lr_range : the slider's ends (log scale); max_steps : the step slider's end
+
+    Returns
+    -------
+    LearningRateExplorer, a ``VBox``: controls ``.surface``, ``.lr``, ``.steps``; outputs
+    ``.image`` (PNG), ``.label`` (``"lr=... steps=... final loss=... converging|DIVERGED"``),
+    ``.result`` (the :class:`explore.DescentResult` drawn).
+
+    Notes
+    -----
+    In a lecture (the static figure shows the same data for readers without a kernel)::
+
+        # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
+        widgets.learning_rate_explorer("ill_conditioned", lr=0.05)
+
+        explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+
+    >>> w = learning_rate_explorer("well_conditioned", lr=0.5, n_steps=20)
+    >>> w.result.diverged, f"{w.result.max_stable_lr:.3f}"
+    (False, '1.333')
+    >>> w.lr.value = 1.5   # above 2 / 1.5
+    >>> w.result.diverged, "DIVERGED" in w.label.value
+    (True, True)
+    """
+    return LearningRateExplorer(surface, lr, n_steps, lr_range=lr_range, max_steps=max_steps)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class TrainingExplorer(widgets.VBox):
+    """MLP training on toy data: see :func:`training_explorer`."""
+
+    def __init__(
+        self,
+        dataset: str = "moons",
+        lr: float = 0.5,
+        batch_size: int = 32,
+        hidden_width: int = 8,
+        activation: str = "tanh",
+        epochs: int = 200,
+        *,
+        rng: int = 0,
+        background: bool = True,
+    ) -> None:
+        check_choice(dataset, "dataset", explore.TRAINING_DATASETS)
+        check_positive(lr, "lr")
+        check_count(batch_size, "batch_size")
+        check_count(hidden_width, "hidden_width")
+        check_choice(activation, "activation", ("tanh", "relu", "sigmoid"))
+        check_count(epochs, "epochs")
+        if not isinstance(rng, int) or isinstance(rng, bool):
+            raise ValueError(f"rng must be an int seed (runs must be repeatable), got {rng!r}")
+        self.rng = rng
+        self.background = bool(background)
+        style = {"description_width": "initial"}
+        self.dataset = widgets.Dropdown(
+            options=list(explore.TRAINING_DATASETS), value=dataset, description="data"
+        )
+        self.lr = _log_slider("learning rate", float(lr), 1e-3, 1e2)
+        sizes = sorted({1, 4, 8, 16, 32, 64, 200, int(batch_size)})
+        self.batch_size = widgets.Dropdown(
+            options=sizes, value=int(batch_size), description="batch size", style=style
+        )
+        self.hidden_width = widgets.IntSlider(
+            value=hidden_width,
+            min=1,
+            max=max(64, hidden_width),
+            description="hidden width",
+            continuous_update=False,
+            style=style,
+        )
+        self.activation = widgets.Dropdown(
+            options=["tanh", "relu", "sigmoid"], value=activation, description="activation"
+        )
+        self.epochs = widgets.IntSlider(
+            value=epochs,
+            min=1,
+            max=max(1000, epochs),
+            description="epochs",
+            continuous_update=False,
+        )
+        self.progress = widgets.IntProgress(value=0, min=0, max=epochs, description="training")
+        self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
+        self.label = widgets.Label()
+        self.result: explore.TrainingResult | None = None
+        #: one entry per run started: {"settings", "status": running|done|cancelled, "epochs"}
+        self.runs: list[dict] = []
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+        controls = (
+            self.dataset,
+            self.lr,
+            self.batch_size,
+            self.hidden_width,
+            self.activation,
+            self.epochs,
+        )
+        for control in controls:
+            control.observe(self.update, names="value")
+        super().__init__(
+            [
+                widgets.HBox([self.dataset, self.activation, self.batch_size]),
+                widgets.HBox([self.lr, self.hidden_width, self.epochs]),
+                widgets.HBox([self.progress, self.label]),
+                self.image,
+            ]
+        )
+        self.add_class("bc-training-explorer")
+        self._start(background=False)  # the first picture is there when the cell finishes
+
+    def settings(self) -> dict:
+        """The controls' current values, as keyword arguments of :func:`explore.train`."""
+        return {
+            "dataset": self.dataset.value,
+            "lr": float(self.lr.value),
+            "batch_size": int(self.batch_size.value),
+            "hidden_width": int(self.hidden_width.value),
+            "activation": self.activation.value,
+            "epochs": int(self.epochs.value),
+            "rng": self.rng,
+        }
+
+    def update(self, change=None) -> None:
+        """Start a run with the current settings; a run still in progress is cancelled."""
+        self._start(background=self.background)
+
+    def wait(self, timeout: float | None = 60.0) -> explore.TrainingResult | None:
+        """Block until the current run has finished (tests, scripts); returns ``.result``."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise TimeoutError(f"training did not finish within {timeout} s")
+        return self.result
+
+    @property
+    def running(self) -> bool:
+        """True while a background run is in progress."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _start(self, background: bool) -> None:
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            record = {"settings": self.settings(), "status": "running", "epochs": 0}
+            self.runs.append(record)
+        self.progress.max = record["settings"]["epochs"]
+        self.progress.value = 0
+        self.progress.bar_style = "info"
+        self.label.value = "training..."
+        if background:
+            self._thread = threading.Thread(
+                target=self._run,
+                args=(generation, record, False),
+                daemon=True,
+                name="bc-training",
+            )
+            self._thread.start()
+        else:
+            self._run(generation, record, True)
+
+    def _run(self, generation: int, record: dict, raise_errors: bool) -> None:
+        settings = dict(record["settings"])
+        epochs = settings["epochs"]
+        every = max(1, epochs // 50)
+
+        def callback(epoch: int, loss: float) -> bool:
+            if self._generation != generation:
+                return False  # a newer setting replaced this run
+            record["epochs"] = epoch + 1
+            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+                self.progress.value = epoch + 1
+                self.label.value = f"training... epoch {epoch + 1}/{epochs} loss {loss:.4f}"
+            return True
+
+        try:
+            result = explore.train(callback=callback, **settings)
+            png = None if self._generation != generation else _png(explore.plot_training(result))
+        except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
+            with self._lock:
+                if self._generation == generation:
+                    record["status"] = "failed"
+                    self.progress.bar_style = "danger"
+                    self.label.value = f"failed: {exc}"
+            if raise_errors:
+                raise
+            return
+        with self._lock:
+            if self._generation != generation:
+                record["status"] = "cancelled"
+                return
+            record["status"] = "done"
+            record["epochs"] = result.epochs_run
+            self.result = result
+            self.image.value = png
+            self.progress.value = result.epochs_run
+            self.progress.bar_style = "danger" if result.diverged else "success"
+            self.label.value = result.summary()
+
+
+def training_explorer(
+    dataset: str = "moons",
+    lr: float = 0.5,
+    batch_size: int = 32,
+    hidden_width: int = 8,
+    activation: str = "tanh",
+    epochs: int = 200,
+    *,
+    rng: int = 0,
+    background: bool = True,
+) -> TrainingExplorer:
+    """Controls for training an MLP on a toy set; shows the loss curve and decision boundary.
+
+    Every change starts :func:`explore.train` with the controls' values (one hidden layer of
+    ``hidden_width`` units, sigmoid output, cross-entropy, mini-batch SGD) and, when it ends,
+    draws :func:`explore.plot_training`. While a run is in progress the progress bar and the
+    label show the epoch and the loss; a new setting cancels that run (its callback returns
+    False at the next epoch) and starts the new one, so the controls stay responsive. The
+    same settings and ``rng`` always give the same run.
+
+    Parameters
+    ----------
+    dataset, lr, batch_size, hidden_width, activation, epochs : starting values (see
+        :func:`explore.train`)
+    rng : int seed shared by every run (data and training)
+    background : train in a thread (True, for notebooks) or synchronously in the callback
+        (False: deterministic tests and scripts). The first run is always synchronous.
+
+    Returns
+    -------
+    TrainingExplorer, a ``VBox``: controls ``.dataset``, ``.lr``, ``.batch_size``,
+    ``.hidden_width``, ``.activation``, ``.epochs``; ``.progress`` (IntProgress), ``.label``,
+    ``.image``; ``.result`` (the last finished :class:`explore.TrainingResult`), ``.runs`` (each
+    run's settings and status: done or cancelled), ``.wait()``.
+
+    Notes
+    -----
+    In a lecture::
+
+        # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
+        widgets.training_explorer("moons", lr=0.5)
+
+        explore.plot_training(explore.train("moons", lr=0.5))
+
+    >>> w = training_explorer("xor", epochs=60, background=False)
+    >>> w.result.settings["dataset"], w.result.epochs_run
+    ('xor', 60)
+    >>> w.hidden_width.value = 3
+    >>> w.result.model.layer_sizes
+    [2, 3, 1]
+    """
+    return TrainingExplorer(
+        dataset,
+        lr,
+        batch_size,
+        hidden_width,
+        activation,
+        epochs,
+        rng=rng,
+        background=background,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class BackpropStepper(widgets.VBox):
+    """One backward step per click: see :func:`backprop_stepper`."""
+
+    def __init__(self, graph: str | scalar.Value = "neuron") -> None:
+        custom = isinstance(graph, scalar.Value)
+        if not custom:
+            check_choice(graph, "example graph", explore.EXAMPLE_GRAPHS)
+        options = list(explore.EXAMPLE_GRAPHS) + (["(your graph)"] if custom else [])
+        self._custom = graph if custom else None
+        self.graph = widgets.Dropdown(
+            options=options, value="(your graph)" if custom else graph, description="graph"
+        )
+        self.back_button = widgets.Button(description="back", icon="step-backward")
+        self.step_button = widgets.Button(
+            description="step", icon="step-forward", button_style="primary"
+        )
+        self.reset_button = widgets.Button(description="reset", icon="undo")
+        self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
+        self.label = widgets.Label()
+        self.explanation = widgets.HTML()
+        self.root: scalar.Value | None = None
+        self.frames: list[explore.BackpropFrame] = []
+        self.index = 0
+        self._png_cache: dict[int, bytes] = {}
+        self.step_button.on_click(lambda _: self.step())
+        self.back_button.on_click(lambda _: self.back())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.graph.observe(self._load, names="value")
+        super().__init__(
+            [
+                widgets.HBox([self.graph, self.back_button, self.step_button, self.reset_button]),
+                self.label,
+                self.image,
+                self.explanation,
+            ]
+        )
+        self.add_class("bc-backprop-stepper")
+        self._load()
+
+    @property
+    def frame(self) -> explore.BackpropFrame:
+        """The frame shown now."""
+        return self.frames[self.index]
+
+    def grads(self) -> dict[str, float]:
+        """``{label: partial gradient}`` of the labelled nodes in the frame shown now."""
+        nodes, _ = self.root.trace()
+        return {v.label: self.frame.grads[id(v)] for v in nodes if v.label}
+
+    def step(self) -> explore.BackpropFrame:
+        """Do one more backward step (no-op at the end)."""
+        return self._show(min(self.index + 1, len(self.frames) - 1))
+
+    def back(self) -> explore.BackpropFrame:
+        """Undo one step (no-op at the start)."""
+        return self._show(max(self.index - 1, 0))
+
+    def reset(self) -> explore.BackpropFrame:
+        """Back to frame 0: only ``dL/dL = 1`` known."""
+        return self._show(0)
+
+    def _load(self, change=None) -> None:
+        name = self.graph.value
+        self.root = self._custom if name == "(your graph)" else explore.example_graph(name)
+        self.frames = explore.backprop_frames(self.root)
+        self._png_cache = {}
+        self._show(0)
+
+    def _show(self, index: int) -> explore.BackpropFrame:
+        self.index = index
+        frame = self.frames[index]
+        if index not in self._png_cache:
+            self._png_cache[index] = _png(explore.plot_backprop_frame(self.root, frame))
+        self.image.value = self._png_cache[index]
+        last = len(self.frames) - 1
+        done = " (done: every gradient is final)" if index == last else ""
+        self.label.value = f"step {index}/{last}{done}"
+        self.explanation.value = f"<pre>{html.escape(frame.text)}</pre>"
+        self.step_button.disabled = index == last
+        self.back_button.disabled = index == 0
+        return frame
+
+
+def backprop_stepper(graph: str | scalar.Value = "neuron") -> BackpropStepper:
+    """A computation graph whose backward pass advances one node per click on "step".
+
+    Each step takes the next node in reverse topological order with its (now final) incoming
+    gradient ``dL/dnode`` and sends ``local derivative x incoming`` down every edge to its
+    children; the edges of the step are orange and labelled ``local x incoming = product``,
+    children that already held a contribution (where backward *accumulates* over paths) get a
+    purple border, and the text below says each multiplication and sum. "back" and "reset"
+    move backwards. The data are :func:`explore.backprop_frames`.
+
+    Parameters
+    ----------
+    graph : a name of ``explore.EXAMPLE_GRAPHS`` (``"neuron"``, ``"shared"``, ``"square"``) or
+        your own ``scalar.Value`` root (its ``.grad`` values are left as they were)
+
+    Returns
+    -------
+    BackpropStepper, a ``VBox``: ``.graph`` (dropdown), ``.step_button``, ``.back_button``,
+    ``.reset_button``, ``.image``, ``.label`` (``"step k/N"``), ``.explanation``; ``.frames``,
+    ``.index``, ``.grads()`` (partial gradients shown now, by label), ``.step()``.
+
+    Notes
+    -----
+    In a lecture::
+
+        # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
+        widgets.backprop_stepper("shared")
+
+        root = explore.example_graph("shared"); frames = explore.backprop_frames(root)
+        explore.plot_backprop_frame(root, frames[3])
+
+    >>> w = backprop_stepper("square")
+    >>> w.step_button.click(); w.step_button.click()
+    >>> w.label.value, f"{w.grads()['x']:.1f}"
+    ('step 2/2 (done: every gradient is final)', '108.0')
+    """
+    return BackpropStepper(graph)
