@@ -158,3 +158,50 @@ def test_sharper_minimum_rises_faster_along_the_direction():
         training.loss_along_direction(alphas, {"bad": flat[:5]})
     with pytest.raises(ValueError, match="empty"):
         training.loss_along_direction(alphas, {})
+
+
+def test_sharpest_direction_finds_the_top_eigenpair_of_a_known_hessian():
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    eigenvalues = np.array([0.3, 1.0, 2.0, 4.0, 9.0])
+    H = Q @ np.diag(eigenvalues) @ Q.T
+    split = {"a": np.zeros((2, 2)), "b": np.ones(1)}
+
+    def grad(p):  # gradient of 0.5 w^T H w with w = [a.ravel(), b]
+        w = np.r_[p["a"].ravel(), p["b"]]
+        g = H @ w
+        return {"a": g[:4].reshape(2, 2), "b": g[4:]}
+
+    lam, d = training.sharpest_direction(grad, split, n_iter=200, rng=0)
+    assert lam == pytest.approx(9.0, rel=1e-6)
+    v = np.r_[d["a"].ravel(), d["b"]]
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    assert abs(v @ Q[:, 4]) == pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_array_equal(split["b"], [1.0])  # params untouched
+
+
+def test_sharpest_direction_of_a_trained_network_matches_a_finite_difference_hessian():
+    from backprop_course import data
+
+    X, y = data.moons(60, rng=0)
+    params = mlp.init_params([2, 3, 1], rng=0)
+
+    def grad(p):
+        return mlp.loss_and_grads(p, X, y, "tanh", "sigmoid", "bce")[1]
+
+    lam, _ = training.sharpest_direction(grad, params, n_iter=300, rng=1)
+    keys = list(params)
+    sizes = [params[k].size for k in keys]
+    w0 = np.concatenate([params[k].ravel() for k in keys])
+
+    def flat_grad(w):
+        parts = np.split(w, np.cumsum(sizes)[:-1])
+        p = {k: part.reshape(params[k].shape) for k, part in zip(keys, parts, strict=True)}
+        g = grad(p)
+        return np.concatenate([g[k].ravel() for k in keys])
+
+    eye = np.eye(w0.size)
+    H = np.array([(flat_grad(w0 + 1e-5 * e) - flat_grad(w0 - 1e-5 * e)) / 2e-5 for e in eye])
+    H = (H + H.T) / 2
+    top = np.max(np.abs(np.linalg.eigvalsh(H)))
+    assert abs(lam) == pytest.approx(top, rel=1e-4)

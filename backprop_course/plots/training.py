@@ -4,7 +4,8 @@ the loss along a random direction around a minimum (flat versus sharp minima).
 Each drawing function takes ``ax=None`` (a new figure is made when it is None), labels its
 axes and returns the Axes. Two small helpers compute what the minima figure draws:
 :func:`random_direction` (filter-normalised, after Li et al. 2018, "Visualizing the Loss
-Landscape of Neural Nets") and :func:`losses_along`.
+Landscape of Neural Nets"), :func:`sharpest_direction` (the top eigenvector of the Hessian,
+by power iteration) and :func:`losses_along`.
 
 >>> import numpy as np
 >>> confusion_counts([0, 1, 1, 2], [0, 1, 2, 2]).tolist()
@@ -26,6 +27,7 @@ __all__ = [
     "image_grid",
     "misclassified_examples",
     "random_direction",
+    "sharpest_direction",
     "losses_along",
     "loss_along_direction",
 ]
@@ -268,6 +270,68 @@ def random_direction(
         else:
             out[k] = np.zeros_like(d)
     return out
+
+
+def sharpest_direction(
+    grad_fn: Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]],
+    params: Mapping[str, np.ndarray],
+    *,
+    n_iter: int = 50,
+    eps: float = 1e-4,
+    rng: np.random.Generator | int | None = 0,
+) -> tuple[float, dict[str, np.ndarray]]:
+    """The sharpness ``lambda_max`` (largest Hessian eigenvalue) of a loss at ``params`` and its
+    unit eigenvector, as a direction with the keys and shapes of ``params``.
+
+    Power iteration ``v <- H v / ||H v||`` with Hessian-vector products from central differences
+    of the gradient, ``H v ~ (g(w + eps v) - g(w - eps v)) / (2 eps)`` (two gradient calls per
+    iteration, the Hessian itself is never formed). It converges to the eigenvalue of largest
+    magnitude, which at a minimum is ``lambda_max >= 0``. Gradient descent with learning rate
+    ``eta`` can only stay near a minimum whose ``lambda_max < 2 / eta`` (lecture 2's condition on
+    ``f = (lambda/2) w^2``, applied along the sharpest direction).
+
+    Parameters
+    ----------
+    grad_fn : ``params -> grads`` (same keys and shapes), e.g. from ``mlp.loss_and_grads``
+    params : the point, e.g. trained parameters; not modified
+    n_iter : power iterations; eps : finite-difference step; rng : seed of the start vector
+
+    Returns
+    -------
+    lam : float, the Rayleigh quotient ``v^T H v`` at the last iterate
+    direction : dict of arrays, ``||direction|| = 1`` over all parameters
+
+    >>> H = np.diag([1.0, 5.0])
+    >>> lam, d = sharpest_direction(lambda p: {"w": H @ p["w"]}, {"w": np.zeros(2)})
+    >>> print(f"{lam:.4f}", np.abs(d["w"]).round(4).tolist())
+    5.0000 [0.0, 1.0]
+    """
+    n_iter = check_count(n_iter, "n_iter")
+    keys = list(params)
+    shapes = [np.shape(params[k]) for k in keys]
+    sizes = [int(np.prod(s)) for s in shapes]
+    w = np.concatenate([np.asarray(params[k], dtype=np.float64).ravel() for k in keys])
+
+    def unflatten(vec):
+        parts = np.split(vec, np.cumsum(sizes)[:-1])
+        return {k: part.reshape(s) for k, part, s in zip(keys, parts, shapes, strict=True)}
+
+    def flat_grad(vec):
+        g = grad_fn(unflatten(vec))
+        return np.concatenate([np.asarray(g[k], dtype=np.float64).ravel() for k in keys])
+
+    rng = np.random.default_rng(rng)
+    v = rng.standard_normal(w.size)
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(n_iter):
+        hv = (flat_grad(w + eps * v) - flat_grad(w - eps * v)) / (2 * eps)
+        lam = float(v @ hv)
+        norm = np.linalg.norm(hv)
+        if norm == 0:
+            break
+        v = hv / norm
+    return lam, unflatten(v)
 
 
 def losses_along(
