@@ -204,7 +204,11 @@ class Value:
 
     # ---- functions -------------------------------------------------------------------------
     def sigmoid(self) -> Value:
-        """``z = sigma(x) = 1 / (1 + e^-x)``: ``dz/dx = z (1 - z)``; no overflow for any ``x``."""
+        """``z = sigma(x) = 1 / (1 + e^-x)``: ``dz/dx = z (1 - z)``; no overflow for any ``x``.
+
+        >>> z = Value(0.0).sigmoid(); print(z.data, z.local_grads)
+        0.5 (0.25,)
+        """
         x = self.data
         if x >= 0:
             s = 1.0 / (1.0 + math.exp(-x))
@@ -214,17 +218,29 @@ class Value:
         return Value._node(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def tanh(self) -> Value:
-        """``z = tanh(x)``: ``dz/dx = 1 - z^2``."""
+        """``z = tanh(x)``: ``dz/dx = 1 - z^2``.
+
+        >>> z = Value(0.0).tanh(); print(z.data, z.local_grads)
+        0.0 (1.0,)
+        """
         t = math.tanh(self.data)
         return Value._node(t, (self,), (1.0 - t * t,), "tanh")
 
     def relu(self) -> Value:
-        """``z = max(x, 0)``: ``dz/dx = 1`` if ``x > 0`` else 0 (0 at the kink)."""
+        """``z = max(x, 0)``: ``dz/dx = 1`` if ``x > 0`` else 0 (0 at the kink).
+
+        >>> [(z.data, z.local_grads) for z in (Value(-2.0).relu(), Value(3.0).relu())]
+        [(0.0, (0.0,)), (3.0, (1.0,))]
+        """
         x = self.data
         return Value._node(max(x, 0.0), (self,), (1.0 if x > 0 else 0.0,), "relu")
 
     def exp(self) -> Value:
-        """``z = e^x``: ``dz/dx = e^x = z``."""
+        """``z = e^x``: ``dz/dx = e^x = z``.
+
+        >>> z = Value(0.0).exp(); print(z.data, z.local_grads)
+        1.0 (1.0,)
+        """
         try:
             e = math.exp(self.data)
         except OverflowError:
@@ -232,7 +248,11 @@ class Value:
         return Value._node(e, (self,), (e,), "exp")
 
     def log(self) -> Value:
-        """``z = ln x`` for ``x > 0``: ``dz/dx = 1/x``."""
+        """``z = ln x`` for ``x > 0``: ``dz/dx = 1/x``.
+
+        >>> z = Value(2.0).log(); print(f"{z.data:.4f}", z.local_grads)
+        0.6931 (0.5,)
+        """
         if self.data <= 0:
             raise ValueError(f"log needs a positive argument, got {self.data:.6g}")
         return Value._node(math.log(self.data), (self,), (1.0 / self.data,), "log")
