@@ -191,7 +191,8 @@ def _forward_one(params, x, L, hidden, output):
         elif output == "softmax":  # y'_k = e^{a_k} / sum_m e^{a_m}, shifted by max(a)
             m = max(a[t])
             e = [math.exp(a_k - m) for a_k in a[t]]
-            z[t] = np.array([e_k / sum(e) for e_k in e])
+            total = sum(e)
+            z[t] = np.array([e_k / total for e_k in e])
         else:
             f = activations.ACTIVATIONS[output].function
             z[t] = np.array([float(f(np.float64(a_k))) for a_k in a[t]])
