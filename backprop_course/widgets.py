@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -322,13 +323,15 @@ class TrainingExplorer(widgets.VBox):
     def _run(self, generation: int, record: dict, raise_errors: bool) -> None:
         settings = dict(record["settings"])
         epochs = settings["epochs"]
-        every = max(1, epochs // 50)
+        last_shown = [-1.0]
 
         def callback(epoch: int, loss: float) -> bool:
             if self._generation != generation:
                 return False  # a newer setting replaced this run
             record["epochs"] = epoch + 1
-            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+            now = time.monotonic()
+            if epoch == 0 or epoch + 1 == epochs or now - last_shown[0] >= 0.1:
+                last_shown[0] = now  # at most 10 progress messages a second
                 self.progress.value = epoch + 1
                 self.label.value = f"training... epoch {epoch + 1}/{epochs} loss {loss:.4f}"
             return True
