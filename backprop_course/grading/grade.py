@@ -1,0 +1,349 @@
+"""Grade one submission against its source notebook (``backprop-course grade``, ``check``).
+
+Trust design (see CONTRACTS.md, "How graded test cells are run"):
+
+1. Everything but the student's answers comes from the *source*: cells, their order, test code,
+   points, metadata. From the submission only the source of the code cells whose nbgrader
+   ``grade_id`` names an answer cell of the source is taken; the submission file is only read.
+2. The source's setup cells and the student's answer cells run, in notebook order, in a fresh,
+   limited kernel (:class:`~backprop_course.grading.sandbox.Sandbox`).
+3. Each test cell runs in the grader's process, in a namespace holding the setup cells' results
+   (instructor code, run here too) and proxies for the answer names: calling one runs the
+   student's function in the kernel with plain-data arguments and decodes its plain-data result.
+4. A part is ``"not attempted"`` when it scores nothing and what failed is still the stub
+   (``NotImplementedError``); ``"forbidden"`` when the answer it uses imports a module the
+   notebook forbids.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+import time
+from pathlib import Path
+
+from backprop_course.grading import notebook as nbmod
+from backprop_course.grading import regions, wire
+from backprop_course.grading.forbidden import forbidden_uses
+from backprop_course.grading.report import PartResult, SubmissionReport
+from backprop_course.grading.sandbox import Outcome, Sandbox
+from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError
+from backprop_course.grading.session import student_error as _student_error
+from backprop_course.grading.testcell import run_setup, run_test
+
+#: Default seconds per cell and per call of a student function.
+DEFAULT_TIMEOUT = 10.0
+#: Default megabytes a submission may allocate in its kernel.
+DEFAULT_MEMORY_MB = 1024.0
+
+
+class Unanswered:
+    """Stands for an answer name the student's kernel does not define; any use raises."""
+
+    def __init__(self, name: str, outcome: Outcome) -> None:
+        object.__setattr__(self, "_error", (name, outcome))
+
+    def _raise(self, *args, **kwargs):
+        raise _student_error(*object.__getattribute__(self, "_error"))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._raise()
+
+    def __repr__(self) -> str:
+        return f"<unanswered {object.__getattribute__(self, '_error')[0]}>"
+
+
+for _dunder in (
+    "__call__ __getitem__ __iter__ __len__ __bool__ __float__ __int__ __index__ __array__ "
+    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __pow__ "
+    "__neg__ __abs__ __lt__ __le__ __gt__ __ge__ __matmul__ __rmatmul__"
+).split():
+    setattr(Unanswered, _dunder, Unanswered._raise)
+
+
+def _answer_names(source: str) -> list[str]:
+    """Names an answer cell defines (imports excluded: they are not answers)."""
+    imported: set[str] = set()
+    try:
+        for stmt in ast.parse(source).body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                imported.update(a.asname or a.name.split(".")[0] for a in stmt.names)
+    except SyntaxError:
+        return []
+    return [n for n in nbmod.defined_names(source) if n not in imported]
+
+
+def _names_used(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _student_answers(sub, answer_ids: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Source of each answer cell in the submission, matched by grade_id; plus notes."""
+    found: dict[str, str] = {}
+    notes: list[str] = []
+    for cell in sub.get("cells", []):
+        gid = nbmod.grade_id(cell) if isinstance(cell, dict) else None
+        if gid not in answer_ids:
+            continue
+        if cell.get("cell_type") != "code":
+            notes.append(f"cell {gid!r} is no longer a code cell; it was ignored")
+            continue
+        if gid in found:
+            notes.append(f"answer cell {gid!r} appears twice; the first one was graded")
+            continue
+        source = cell.get("source", "")
+        found[gid] = "".join(source) if isinstance(source, list) else str(source)
+    return found, notes
+
+
+class _Grader:
+    """State of one grading run: the source, the student's answers, the kernel, the scores."""
+
+    def __init__(self, source_nb, source_name: str, *, public_only: bool) -> None:
+        self.nb = source_nb
+        self.name = source_name
+        self.public_only = public_only
+        self.forbidden = nbmod.forbidden_modules(source_nb)
+        self.answer_of: dict[str, str] = {}  # answer name -> answer cell grade_id
+        self.answer_state: dict[str, str] = {}  # answer grade_id -> "ok" | "not attempted" | ...
+        self.forbidden_msg: dict[str, str] = {}
+        self.namespace: dict = {"__name__": "__grading__", "__builtins__": builtins}
+        self.last_answer: str | None = None
+
+    # functions and kernel objects passed from a test to the student's code
+    def refs(self, obj):
+        if isinstance(obj, Proxy):
+            return wire.Ref(obj._name)
+        if isinstance(obj, RemoteObject):
+            return obj._handle
+        for name, value in self.namespace.items():
+            if value is obj and not name.startswith("__"):
+                return wire.Ref(name)
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+        if isinstance(module, str) and isinstance(qualname, str) and "<" not in qualname:
+            target = sys.modules.get(module)
+            for part in qualname.split("."):
+                target = getattr(target, part, None)
+            if target is obj:
+                return wire.Ref(qualname, module)
+        return None
+
+    def grade(self, report: SubmissionReport, answers: dict[str, str], session: Session) -> None:
+        session.refs = self.refs
+        started = session.start()
+        if not started.ok:
+            report.messages.append(f"the kernel could not start: {started.describe()}")
+        for index, cell in enumerate(self.nb.cells):
+            cell_role = nbmod.role(cell)
+            gid = nbmod.grade_id(cell)
+            filename = f"<{self.name} cell {index}{f' {gid}' if gid else ''}>"
+            if cell_role == "setup":
+                outcome = session.run_cell(cell.source)
+                if outcome.status in ("dead", "timeout"):
+                    report.messages.append(f"setup cell {index} (kernel): {outcome.describe()}")
+                error = run_setup(cell.source, self.namespace, filename)
+                if error is not None:
+                    report.messages.append(
+                        f"setup cell {index} failed in the grader: {type(error).__name__}: {error}"
+                    )
+            elif cell_role == "answer":
+                self._answer(report, cell, gid, answers, session)
+            elif cell_role == "test":
+                report.parts[gid] = self._test(cell, gid, filename, session)
+
+    def _answer(self, report, cell, gid, answers, session) -> None:
+        self.last_answer = gid
+        names = _answer_names(cell.source)
+        for name in names:
+            self.answer_of[name] = gid
+        code = answers.get(gid)
+        if code is None:
+            outcome = Outcome("error", "NameError", f"answer cell {gid!r} is missing")
+            report.messages.append(
+                f"answer cell {gid!r} is missing from the submission (deleted, or its nbgrader "
+                "grade_id was changed); the parts that use it score 0"
+            )
+            self.answer_state[gid] = "missing"
+            for name in names:
+                self.namespace[name] = Unanswered(name, outcome)
+            return
+        used = forbidden_uses(code, self.forbidden)
+        if used:
+            self.forbidden_msg[gid] = (
+                f"answer {gid!r} uses {', '.join(used)}, the course's own implementation of what "
+                "this exercise asks you to write; parts that use it get no points"
+            )
+            report.messages.append(self.forbidden_msg[gid])
+        stub = regions.replace_solutions(cell.source).strip()
+        outcome = session.run_cell(code, answer_id=gid)
+        if outcome.status == "error" and outcome.ename == "NotImplementedError":
+            self.answer_state[gid] = "not attempted"
+        elif code.strip() == stub:
+            self.answer_state[gid] = "not attempted"
+        else:
+            self.answer_state[gid] = "ok" if outcome.ok else "error"
+            if not outcome.ok:
+                report.messages.append(f"answer cell {gid!r}: {outcome.describe()}")
+        kinds = session.describe(names) if session.sandbox.alive else {}
+        for name in names:
+            kind = kinds.get(name, ("missing",))
+            if kind[0] == "callable":
+                self.namespace[name] = Proxy(session, name)
+            elif kind[0] == "value":
+                self.namespace[name] = kind[1]
+            else:
+                reason = (
+                    outcome
+                    if not outcome.ok
+                    else Outcome("error", "NameError", f"your answer cell does not define {name}")
+                )
+                self.namespace[name] = Unanswered(name, reason)
+
+    def _test(self, cell, gid, filename, session) -> PartResult:
+        max_points = nbmod.points(cell)
+        source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
+        session.usage = type(session.usage)()
+        result = run_test(source, self.namespace, max_points, filename)
+        usage = session.usage
+        answers = {self.answer_of[n] for n in _names_used(source) if n in self.answer_of}
+        answers |= {self.answer_of[n] for n in usage.names if n in self.answer_of}
+        error = result.error
+        forbidden = [self.forbidden_msg[a] for a in sorted(answers) if a in self.forbidden_msg]
+        if isinstance(error, StudentError) and error.forbidden:
+            forbidden.append(error.outcome.evalue)
+        if forbidden:
+            return PartResult(gid, 0.0, max_points, "forbidden", forbidden[0])
+        if result.score >= max_points and error is None:
+            return PartResult(gid, max_points, max_points, "passed", "")
+        if result.score > 0:
+            return PartResult(gid, result.score, max_points, "partial", result.message)
+        stubbed = (isinstance(error, StudentError) and error.not_attempted) or (
+            answers and all(self.answer_state.get(a) == "not attempted" for a in answers)
+        )
+        if isinstance(error, NameError) and not isinstance(error, StudentError):
+            # a name only the (unknown) solution would define: in ``check`` mode the source is
+            # the student's own notebook, whose stub defines nothing
+            stubbed = stubbed or self.answer_state.get(self.last_answer) == "not attempted"
+        if stubbed and not any(not e.not_attempted for e in usage.errors):
+            return PartResult(gid, 0.0, max_points, "not attempted", "not attempted yet")
+        return PartResult(gid, 0.0, max_points, "failed", result.message or "scored 0")
+
+
+def _load_source(source: str | Path):
+    nb = nbmod.read_notebook(source)
+    nbmod.validate(nb, str(source))
+    return nb
+
+
+def grade_submission(
+    source: str | Path,
+    submission: str | Path,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    public_only: bool = False,
+    _source_nb=None,
+    _sandbox: Sandbox | None = None,
+) -> SubmissionReport:
+    """Grade ``submission`` against the tests of ``source``; never raises for a bad submission.
+
+    Parameters
+    ----------
+    source : path
+        The solution notebook (nbgrader format) whose tests, points and setup are used.
+    submission : path
+        A student's notebook; only its answer cells are used (matched by ``grade_id``). A
+        missing or corrupt file gives an ``"invalid"`` report scoring 0.
+    timeout : float
+        Seconds each cell and each call of a student function may run.
+    memory_mb : float
+        Megabytes the student's code may allocate (the kernel's address space is capped).
+    public_only : bool
+        Run only the public tests (hidden test regions removed), as ``check`` does.
+
+    Returns
+    -------
+    SubmissionReport
+        ``.parts[grade_id]`` -> ``PartResult(points, max_points, status, message)``,
+        ``.total``, ``.max_total``, ``.status``.
+
+    Raises
+    ------
+    NotebookError
+        When the *source* is unreadable or breaks the nbgrader conventions.
+
+    Examples
+    --------
+    >>> grade_submission("no/such/source.ipynb", "alice.ipynb")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.notebook.NotebookError: no/such/source.ipynb: file not found
+    """
+    started = time.perf_counter()
+    source_nb = _source_nb if _source_nb is not None else _load_source(source)
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if not memory_mb > 0:
+        raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
+    grader = _Grader(source_nb, Path(source).name, public_only=public_only)
+    report = SubmissionReport(str(source), str(submission))
+    try:
+        sub = nbmod.read_notebook(submission)
+    except nbmod.NotebookError as exc:
+        report.invalid = True
+        report.messages.append(str(exc))
+        for gid, pts in nbmod.graded_parts(source_nb):
+            report.parts[gid] = PartResult(gid, 0.0, pts, "failed", "submission not readable")
+        report.seconds = time.perf_counter() - started
+        return report
+    answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
+    answers, notes = _student_answers(sub, answer_ids)
+    report.messages.extend(notes)
+    sandbox = _sandbox or Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden)
+    session = Session(sandbox)
+    try:
+        grader.grade(report, answers, session)
+    finally:
+        session.close()
+    if session.restarts:
+        report.messages.append(
+            f"the kernel was restarted {session.restarts} time(s) after it died or hung"
+        )
+    report.messages.extend(session.notes)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def check_notebook(
+    path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: float = DEFAULT_MEMORY_MB
+) -> SubmissionReport:
+    """Run the public tests of a student's own notebook and score them (``backprop-course check``).
+
+    The notebook is both source and submission: its answers, its setup and its public test
+    cells (hidden test regions, if any, are skipped). The score is out of the public tests'
+    points; the instructor's grade also counts hidden tests.
+
+    >>> check_notebook("no/such/exercise.ipynb")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.notebook.NotebookError: no/such/exercise.ipynb: file not found
+    """
+    report = grade_submission(path, path, timeout=timeout, memory_mb=memory_mb, public_only=True)
+    hidden = [
+        c
+        for c in nbmod.read_notebook(path).cells
+        if nbmod.role(c) == "test"
+        and regions.has_marker(c.source, regions.BEGIN_HIDDEN, regions.END_HIDDEN)
+    ]
+    note = "public tests only: the instructor's grade also runs hidden tests"
+    if hidden:
+        note += f" ({len(hidden)} part(s) here contain hidden tests that were skipped)"
+    report.messages.insert(0, note)
+    return report

@@ -1,0 +1,167 @@
+"""The grader's helper inside a student's kernel (its source is sent there as text).
+
+The first cell a grading kernel runs, before any student code, calls :func:`install`: it caps
+the kernel's address space (``RLIMIT_AS``, soft and hard) so a memory bomb ends in
+``MemoryError``, disables core dumps, blocks the modules the exercise forbids (an audit hook
+refuses their import and the reading of their files) and puts a :class:`Helper` at
+``__backprop_course__`` in the user namespace.
+
+Nothing here is trusted by the grader: a student can replace or break the helper, but all it
+ever sends back is JSON text of plain data that the grader decodes itself, so doing so only
+loses the student their own points. This module must stay importable and harmless on the
+grader's side (it is imported by doctests) and use only the standard library besides the wire
+codec it is given.
+
+>>> h = Helper(wire=None, user_ns={"f": len})
+>>> h.kind("f"), h.kind("g")
+('callable', 'missing')
+"""
+
+import os
+import sys
+
+#: MIME type of the helper's replies.
+MIME = "text/x-backprop-course-reply"
+#: Marker in the message of an import refused because the exercise forbids the module.
+FORBIDDEN_MARK = "is off limits in this exercise"
+
+
+def _vm_size_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def limit_memory(extra_bytes: int) -> int:
+    """Cap the address space at the current size plus ``extra_bytes``; return the cap (0: none)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if extra_bytes <= 0:
+        return 0
+    cap = _vm_size_bytes() + extra_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    return cap
+
+
+def block_modules(modules) -> None:
+    """Refuse any import of ``modules`` (and their submodules) and any reading of their files."""
+    modules = tuple(modules)
+    if not modules:
+        return
+    import importlib.util
+
+    files = set()
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None:
+            for path in (spec.origin, spec.cached):
+                if path:
+                    files.add(os.path.realpath(path))
+
+    prefixes = tuple(m + "." for m in modules)
+
+    def refuse(name):
+        raise ImportError(
+            f"{name} {FORBIDDEN_MARK}: the exercise asks you to write this algorithm yourself"
+        )
+
+    def hook(event, args):
+        if event == "import":
+            name = args[0]
+            if isinstance(name, str) and name.startswith(prefixes) or name in modules:
+                refuse(name)
+        elif event == "open" and files and isinstance(args[0], str | bytes):
+            path = args[0].decode() if isinstance(args[0], bytes) else args[0]
+            if os.path.realpath(path) in files:
+                refuse(path)
+
+    sys.addaudithook(hook)
+
+
+class Helper:
+    """Runs the grader's requests in the kernel and publishes plain-data replies."""
+
+    def __init__(self, wire, user_ns) -> None:
+        self._wire = wire
+        self._ns = user_ns
+        self._objects = {}
+
+    def _to_handle(self, obj) -> int:
+        number = len(self._objects) + 1
+        self._objects[number] = obj
+        return number
+
+    def _from_handle(self, handle):
+        return self._objects[handle.number]
+
+    def _resolve(self, ref):
+        if ref.module is None:
+            return self._ns[ref.name]
+        import importlib
+
+        obj = importlib.import_module(ref.module)
+        for part in ref.name.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def _reply(self, value) -> None:
+        from IPython.display import publish_display_data
+
+        text = self._wire.encode(value, to_handle=self._to_handle)
+        publish_display_data({MIME: text})
+
+    def kind(self, name: str) -> str:
+        """``"missing"``, ``"callable"`` or ``"value"``: what ``name`` is in the notebook."""
+        if name not in self._ns:
+            return "missing"
+        return "callable" if callable(self._ns[name]) else "value"
+
+    def describe(self, names) -> None:
+        """Reply ``{name: ["missing"] | ["callable"] | ["value", value]}``."""
+        out = {}
+        for name in names:
+            kind = self.kind(name)
+            out[name] = [kind, self._ns[name]] if kind == "value" else [kind]
+        self._reply(out)
+
+    def call(self, target, payload: str) -> None:
+        """Call the function named ``target`` (or held as handle number ``target``)."""
+        args, kwargs = self._wire.decode(
+            payload, make_handle=self._from_handle, resolve_ref=self._resolve
+        )
+        fn = self._ns[target] if isinstance(target, str) else self._objects[target]
+        self._reply(fn(*args, **kwargs))
+
+    def attr(self, number: int, name: str) -> None:
+        """Reply with attribute ``name`` of the object held as handle ``number``."""
+        self._reply(getattr(self._objects[number], name))
+
+    def item(self, number: int, payload: str) -> None:
+        """Reply with ``obj[key]`` for the object held as handle ``number``."""
+        key = self._wire.decode(payload, make_handle=self._from_handle, resolve_ref=self._resolve)
+        self._reply(self._objects[number][key])
+
+    def length(self, number: int) -> None:
+        """Reply with ``len(obj)`` for the object held as handle ``number``."""
+        self._reply(len(self._objects[number]))
+
+
+def install(wire_source: str, extra_memory_bytes: int, forbidden) -> Helper:
+    """Limit memory, block forbidden modules and return the helper (run in the kernel)."""
+    import types
+
+    wire = types.ModuleType("backprop_course_wire")
+    exec(compile(wire_source, "<backprop-course wire>", "exec", dont_inherit=True), wire.__dict__)
+    block_modules(forbidden)
+    limit_memory(extra_memory_bytes)
+    from IPython import get_ipython
+
+    return Helper(wire, get_ipython().user_ns)

@@ -1,0 +1,143 @@
+"""Grading results and the files they are written to: JSON per submission, grades.csv, Gradescope.
+
+>>> part = PartResult("test_sum", points=1.0, max_points=2.0, status="partial", message="")
+>>> report = SubmissionReport("source.ipynb", "alice.ipynb", {"test_sum": part})
+>>> f"{report.total:.1f} / {report.max_total:.1f}", report.status
+('1.0 / 2.0', 'graded')
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+#: Statuses of a graded part.
+PART_STATUSES = ("passed", "partial", "failed", "not attempted", "forbidden")
+
+
+@dataclass
+class PartResult:
+    """One graded part (test cell): points earned out of ``max_points``, why, and how."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in PART_STATUSES:
+            raise ValueError(f"status must be one of {PART_STATUSES}, got {self.status!r}")
+        if not 0 <= self.points <= self.max_points:
+            raise ValueError(f"points {self.points} outside [0, {self.max_points}]")
+
+
+@dataclass
+class SubmissionReport:
+    """The grade of one submission.
+
+    ``parts`` maps each test cell's ``grade_id`` to its :class:`PartResult`, in notebook order.
+    ``status`` is ``"graded"``, ``"not attempted"`` (no part attempted) or ``"invalid"`` (the
+    file is missing or not a notebook; every part scores 0). ``messages`` holds notes about the
+    submission as a whole (missing answer cells, kernel restarts, ...).
+    """
+
+    source: str
+    submission: str
+    parts: dict[str, PartResult] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    invalid: bool = False
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Points earned over all parts."""
+        return float(sum(p.points for p in self.parts.values()))
+
+    @property
+    def max_total(self) -> float:
+        """Points available over all parts."""
+        return float(sum(p.max_points for p in self.parts.values()))
+
+    @property
+    def status(self) -> str:
+        """``"invalid"``, ``"not attempted"`` or ``"graded"``."""
+        if self.invalid:
+            return "invalid"
+        if self.parts and all(p.status == "not attempted" for p in self.parts.values()):
+            return "not attempted"
+        return "graded"
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON: every field plus ``total``, ``max_total`` and ``status``."""
+        return {
+            "source": self.source,
+            "submission": self.submission,
+            "status": self.status,
+            "total": self.total,
+            "max_total": self.max_total,
+            "parts": {gid: asdict(p) for gid, p in self.parts.items()},
+            "messages": list(self.messages),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        """A few readable lines: total, then one line per part with its message."""
+        lines = [f"{self.submission}: {self.total:g} / {self.max_total:g} ({self.status})"]
+        for p in self.parts.values():
+            note = f": {p.message}" if p.message else ""
+            lines.append(f"  {p.grade_id}: {p.points:g} / {p.max_points:g} {p.status}{note}")
+        lines.extend(f"  note: {m}" for m in self.messages)
+        return "\n".join(lines)
+
+
+def write_json(report: SubmissionReport, path: str | Path) -> Path:
+    """Write one submission's report as JSON (sorted keys, so reruns compare equal)."""
+    path = Path(path)
+    path.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(
+    reports: list[tuple[str, SubmissionReport]], parts: list[str], path: str | Path
+) -> Path:
+    """Write ``grades.csv``: one row per submission, one column per part, then the total.
+
+    ``reports`` pairs each submission's id (the row's first cell) with its report.
+    """
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["submission", "status", *parts, "total", "max_total"])
+        for name, report in reports:
+            row = [name, report.status]
+            row += [f"{report.parts[g].points:g}" if g in report.parts else "0" for g in parts]
+            row += [f"{report.total:g}", f"{report.max_total:g}"]
+            writer.writerow(row)
+    return path
+
+
+def gradescope_results(report: SubmissionReport) -> dict:
+    """Gradescope's ``results.json`` content for one submission (score, one test per part)."""
+    tests = [
+        {
+            "name": p.grade_id,
+            "score": p.points,
+            "max_score": p.max_points,
+            "status": "passed" if p.points == p.max_points else "failed",
+            "output": f"{p.status}" + (f": {p.message}" if p.message else ""),
+        }
+        for p in report.parts.values()
+    ]
+    output = "\n".join(report.messages) if report.messages else report.status
+    return {"score": report.total, "output": output, "tests": tests}
+
+
+def write_gradescope(report: SubmissionReport, path: str | Path) -> Path:
+    """Write :func:`gradescope_results` to ``path`` (parents created)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gradescope_results(report), indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,266 @@
+"""A student's kernel: started fresh, limited, and driven one cell at a time through nbclient.
+
+:class:`Sandbox` starts an IPython kernel in a scratch folder (one BLAS thread, no history),
+runs the helper of :mod:`~backprop_course.grading.kernel_side` first (memory cap, forbidden
+modules), then runs code with a per-cell timeout. Every run ends in an :class:`Outcome`, never
+an exception: ``"ok"``, ``"error"`` (with the exception's name and message), ``"timeout"`` or
+``"dead"``. After a timeout the kernel is interrupted and probed; when it does not answer, or
+when it died (``os._exit``, a segfault, ``exit()``), :attr:`Sandbox.alive` is False and the
+caller restarts it.
+
+Only the helper's replies (a private MIME type) and error messages are kept from a cell's
+output, so a flood of prints costs the grader no memory.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from backprop_course.grading import kernel_side, wire
+
+#: Longest error message kept from the kernel.
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class Outcome:
+    """How one cell ended: ``status`` is ``"ok"``, ``"error"``, ``"timeout"`` or ``"dead"``."""
+
+    status: str
+    ename: str = ""
+    evalue: str = ""
+    reply: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the cell finished without an exception."""
+        return self.status == "ok"
+
+    def describe(self) -> str:
+        """One line for a report: the exception, the timeout or the dead kernel."""
+        if self.status == "error":
+            return f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+        return self.evalue or self.status
+
+
+class _Client(NotebookClient):
+    """nbclient's client keeping only the helper's replies and errors from a cell's output."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        msg_type = msg["msg_type"]
+        content = msg["content"]
+        if msg_type == "error":
+            outs.append(
+                {
+                    "output_type": "error",
+                    "ename": str(content.get("ename", ""))[:200],
+                    "evalue": str(content.get("evalue", ""))[:MAX_MESSAGE],
+                }
+            )
+        elif msg_type == "display_data":
+            data = content.get("data", {})
+            reply = data.get(kernel_side.MIME) if isinstance(data, dict) else None
+            if isinstance(reply, str):
+                outs[:] = [o for o in outs if o.get("output_type") == "error"]
+                outs.append({"output_type": "reply", "text": reply})
+        return None
+
+
+def _bootstrap_code(extra_memory_bytes: int, forbidden: tuple[str, ...]) -> str:
+    helper = inspect.getsource(kernel_side)
+    codec = inspect.getsource(wire)
+    return (
+        "def __backprop_course_boot():\n"
+        "    import types\n"
+        "    mod = types.ModuleType('backprop_course_kernel_side')\n"
+        f"    code = compile({helper!r}, '<backprop-course helper>', 'exec', dont_inherit=True)\n"
+        "    exec(code, mod.__dict__)\n"
+        f"    return mod.install({codec!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r})\n"
+        "__backprop_course__ = __backprop_course_boot()\n"
+        "del __backprop_course_boot\n"
+    )
+
+
+class Sandbox:
+    """One student's kernel.
+
+    Parameters
+    ----------
+    timeout : float
+        Seconds each cell (and each call of a student function) may run.
+    memory_mb : float
+        Memory the student's code may allocate on top of the kernel's own (address space).
+    forbidden : tuple of str
+        Modules the student's code may not import.
+    startup_timeout : float
+        Seconds the kernel may take to start.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        memory_mb: float = 1024,
+        forbidden: tuple[str, ...] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if not memory_mb > 0:
+            raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
+        self.timeout = float(timeout)
+        self.memory_mb = float(memory_mb)
+        self.forbidden = tuple(forbidden)
+        self.startup_timeout = float(startup_timeout)
+        self._client: _Client | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.alive = False
+        self.starts = 0
+        self._launched = False
+        self._launch_error: Exception | None = None
+
+    # -- life cycle -----------------------------------------------------------------------
+    def launch(self) -> None:
+        """Start the kernel process without waiting for it (see :meth:`start`).
+
+        Launching takes milliseconds and the kernel then boots on its own, so a batch can
+        launch the next submission's kernel before grading the current one.
+        """
+        self.close()
+        self._tmp = tempfile.TemporaryDirectory(prefix="backprop-course-grade-")
+        workdir = Path(self._tmp.name)
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+        client = _Client(
+            nb,
+            timeout=self.timeout,
+            startup_timeout=self.startup_timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            shutdown_kernel="immediate",
+            iopub_timeout=2,
+            extra_arguments=["--HistoryManager.enabled=False"],
+        )
+        client.km = client.create_kernel_manager()
+        client.km.transport = "ipc"
+        client.km.ip = str(workdir / "kernel")
+        env = dict(os.environ)
+        env.update(
+            OPENBLAS_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            MALLOC_ARENA_MAX="2",
+            MPLBACKEND="Agg",
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+        )
+        self._client = client
+        self.starts += 1
+        try:
+            client.start_new_kernel(cwd=str(workdir), env=env, stderr=subprocess.DEVNULL)
+        except Exception as exc:  # reported by start()
+            self._launch_error = exc
+        else:
+            self._launch_error = None
+        self._launched = True
+
+    def start(self) -> Outcome:
+        """Wait for a launched kernel (or launch a fresh one) and install the helper."""
+        if not self._launched:
+            self.launch()
+        self._launched = False
+        client = self._client
+        try:
+            if self._launch_error is not None:
+                raise self._launch_error
+            client.start_new_kernel_client()
+        except Exception as exc:  # a kernel that cannot start is this submission's failure
+            self.close()
+            return Outcome("dead", "KernelStartError", f"the kernel did not start: {exc}")
+        self.alive = True
+        extra = int(self.memory_mb * 1024 * 1024)
+        outcome = self.run(_bootstrap_code(extra, self.forbidden), timeout=self.startup_timeout)
+        if not outcome.ok:
+            self.alive = False
+        return outcome
+
+    def close(self) -> None:
+        """Stop the kernel (immediately) and remove its scratch folder."""
+        client, self._client = self._client, None
+        self.alive = False
+        self._launched = False
+        if client is not None and client.km is not None:
+            try:
+                client._cleanup_kernel()
+            except Exception:  # already dead or half started: nothing left to stop
+                pass
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- running code ---------------------------------------------------------------------
+    def run(self, code: str, *, timeout: float | None = None) -> Outcome:
+        """Run ``code`` as one cell and say how it ended (never raises for the student's code)."""
+        if self._client is None or not self.alive:
+            return Outcome("dead", evalue="the kernel is not running")
+        client = self._client
+        client.timeout = max(1, round(timeout if timeout is not None else self.timeout))
+        cell = nbformat.v4.new_code_cell(code)
+        client.nb.cells[0] = cell
+        try:
+            client.execute_cell(cell, 0, store_history=False)
+        except CellTimeoutError:
+            return self._after_timeout(client.timeout)
+        except DeadKernelError:
+            self.alive = False
+            return Outcome("dead", evalue="the kernel died (os._exit, exit(), a crash or a kill)")
+        except Exception as exc:  # a broken channel is a dead kernel for our purposes
+            self.alive = False
+            return Outcome("dead", evalue=f"lost the kernel: {type(exc).__name__}: {exc}")
+        if not self._client_alive():
+            self.alive = False
+            return Outcome("dead", evalue="the kernel died (os._exit, exit(), a crash or a kill)")
+        reply = None
+        for out in cell.outputs:
+            if out.get("output_type") == "error":
+                return Outcome("error", out["ename"], out["evalue"])
+            if out.get("output_type") == "reply":
+                reply = out["text"]
+        return Outcome("ok", reply=reply)
+
+    def _client_alive(self) -> bool:
+        try:
+            return bool(self._client is not None and run_sync(self._client.km.is_alive)())
+        except Exception:
+            return False
+
+    def _after_timeout(self, seconds: float) -> Outcome:
+        message = f"timed out after {seconds:g} s (an infinite loop, or far too slow)"
+        try:
+            run_sync(self._client.km.interrupt_kernel)()
+        except Exception:
+            self.alive = False
+            return Outcome("timeout", evalue=message)
+        probe = nbformat.v4.new_code_cell("None")
+        self._client.nb.cells[0] = probe
+        self._client.timeout = 2
+        try:
+            self._client.execute_cell(probe, 0, store_history=False)
+        except Exception:  # ignores interrupts, or died: restart before the next cell
+            self.alive = False
+        return Outcome("timeout", evalue=message)

@@ -1,0 +1,261 @@
+"""One submission's kernel seen from the grader: replayable cells and proxies for its answers.
+
+A :class:`Session` runs the source's setup cells and the student's answer cells in a
+:class:`~backprop_course.grading.sandbox.Sandbox` and remembers them, so that when the kernel dies
+(``os._exit`` in a function a test calls, a segfault) or stops answering after a timeout it can
+start a fresh kernel and replay them, leaving out any answer cell that itself killed the kernel.
+Tests then carry on; only the affected part loses points.
+
+Test cells run in the grader's process and see the student's answers through
+:class:`Proxy` (a function: calling it runs the student's function in the kernel with plain-data
+arguments and decodes the plain-data result) and :class:`RemoteObject` (any other object the
+student's code returns, kept in the kernel). An exception in the student's code reaches the test
+as a :class:`StudentError` that is also an instance of the matching built-in exception class, so
+``except ValueError`` in a test works.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+from backprop_course.grading import kernel_side, wire
+from backprop_course.grading.sandbox import Outcome, Sandbox
+
+#: How many times one submission's kernel may be restarted before its remaining parts fail.
+MAX_RESTARTS = 3
+
+
+class StudentError(Exception):
+    """The student's code raised (or timed out, or killed its kernel) while a test ran it."""
+
+    def __init__(self, answer: str, outcome: Outcome) -> None:
+        self.answer = answer
+        self.outcome = outcome
+        super().__init__(f"{answer}: {outcome.describe()}")
+
+    @property
+    def not_attempted(self) -> bool:
+        """True when the student's code still raises ``NotImplementedError``."""
+        return self.outcome.status == "error" and self.outcome.ename == "NotImplementedError"
+
+    @property
+    def forbidden(self) -> bool:
+        """True when the student's code tried to import a forbidden module."""
+        return self.outcome.status == "error" and kernel_side.FORBIDDEN_MARK in self.outcome.evalue
+
+
+_ERROR_CLASSES: dict[str, type] = {}
+
+
+def student_error(answer: str, outcome: Outcome) -> StudentError:
+    """A :class:`StudentError` that is also the built-in exception class the kernel named."""
+    base = getattr(builtins, outcome.ename, None) if outcome.status == "error" else None
+    if outcome.status == "timeout":
+        base = TimeoutError
+    ok = isinstance(base, type) and issubclass(base, Exception) and base is not StudentError
+    if not ok:
+        return StudentError(answer, outcome)
+    cls = _ERROR_CLASSES.get(base.__name__)
+    if cls is None:
+        cls = type(f"Student{base.__name__}", (StudentError, base), {})
+        cls.__str__ = StudentError.__str__
+        _ERROR_CLASSES[base.__name__] = cls
+    return cls(answer, outcome)
+
+
+@dataclass
+class _Cell:
+    code: str
+    answer_id: str | None = None
+
+
+@dataclass
+class Usage:
+    """What a test touched: answer names it used and errors their code raised."""
+
+    names: set[str] = field(default_factory=set)
+    errors: list[StudentError] = field(default_factory=list)
+    timed_out: bool = False
+
+
+class Session:
+    """Runs a submission's cells in a kernel, restarting and replaying it when it dies."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.cells: list[_Cell] = []
+        self.crashed: set[str] = set()
+        self.restarts = 0
+        self.usage = Usage()
+        self.notes: list[str] = []
+        #: ``obj -> Ref | Handle | None``: how functions and kernel objects are passed back.
+        self.refs = None
+
+    # -- kernel --------------------------------------------------------------------------
+    def start(self) -> Outcome:
+        """Start the kernel (first time)."""
+        return self.sandbox.start()
+
+    def _revive(self) -> bool:
+        """Restart a dead kernel and replay the cells so far; False when out of restarts."""
+        if self.sandbox.alive:
+            return True
+        if self.restarts >= MAX_RESTARTS:
+            return False
+        self.restarts += 1
+        if not self.sandbox.start().ok:
+            return False
+        for cell in self.cells:
+            if cell.answer_id in self.crashed:
+                continue
+            self.sandbox.run(cell.code)
+            if not self.sandbox.alive:
+                if cell.answer_id is None:
+                    return False
+                self.crashed.add(cell.answer_id)
+                return self._revive()
+        return True
+
+    def run_cell(self, code: str, answer_id: str | None = None) -> Outcome:
+        """Run a setup cell (``answer_id`` None) or an answer cell and remember it for replays."""
+        if not self._revive():
+            return Outcome("dead", evalue="the kernel died too often; remaining cells not run")
+        outcome = self.sandbox.run(code)
+        if outcome.status in ("dead", "timeout") and answer_id is not None:
+            self.crashed.add(answer_id)
+        if outcome.status != "dead":
+            self.cells.append(_Cell(code, answer_id))
+        elif answer_id is None:
+            self.cells.append(_Cell(code, None))
+        return outcome
+
+    def request(self, code: str, answer: str) -> object:
+        """Run a helper request; return the decoded reply or raise :class:`StudentError`."""
+        if self.usage.timed_out:
+            outcome = Outcome("timeout", evalue="skipped: an earlier call in this test timed out")
+            raise student_error(answer, outcome)
+        if not self._revive():
+            raise student_error(
+                answer, Outcome("dead", evalue="the kernel died too often; not run")
+            )
+        outcome = self.sandbox.run(code)
+        if outcome.status == "timeout":
+            self.usage.timed_out = True
+        if not outcome.ok:
+            error = student_error(answer, outcome)
+            self.usage.errors.append(error)
+            raise error
+        if outcome.reply is None:
+            error = student_error(
+                answer, Outcome("error", "RuntimeError", "no result came back from the kernel")
+            )
+            self.usage.errors.append(error)
+            raise error
+        try:
+            return wire.decode(outcome.reply, make_handle=self._handle)
+        except wire.WireError as exc:
+            raise student_error(
+                answer, Outcome("error", "TypeError", f"returned something that is not data: {exc}")
+            ) from None
+
+    def _handle(self, handle: wire.Handle) -> RemoteObject:
+        return RemoteObject(self, handle, self._current_answer)
+
+    _current_answer = "?"
+
+    # -- answers -------------------------------------------------------------------------
+    def describe(self, names: list[str]) -> dict[str, tuple]:
+        """Ask the kernel what each answer name is; ``{name: ("missing",) | ...}``."""
+        if not names:
+            return {}
+        self._current_answer = names[0]
+        code = f"__backprop_course__.describe({names!r})"
+        try:
+            reply = self.request(code, names[0])
+        except StudentError as exc:
+            self.notes.append(f"could not read {', '.join(names)}: {exc.outcome.describe()}")
+            return {name: ("missing",) for name in names}
+        finally:
+            self.usage = Usage()
+        if not isinstance(reply, dict):
+            return {name: ("missing",) for name in names}
+        out = {}
+        for name in names:
+            entry = reply.get(name)
+            if isinstance(entry, list) and entry and entry[0] in ("missing", "callable", "value"):
+                out[name] = tuple(entry) if entry[0] == "value" and len(entry) == 2 else (entry[0],)
+                if out[name] == ("value",):
+                    out[name] = ("missing",)
+            else:
+                out[name] = ("missing",)
+        return out
+
+    def call(self, target: str | int, args: tuple, kwargs: dict, answer: str) -> object:
+        """Call a student function (by name or handle number) with plain-data arguments."""
+        self.usage.names.add(answer)
+        self._current_answer = answer
+        try:
+            payload = wire.encode((tuple(args), dict(kwargs)), to_ref=self.refs)
+        except wire.WireError as exc:
+            raise TypeError(
+                f"the grader can only pass plain data to {answer} ({exc}); fix the test"
+            ) from None
+        return self.request(f"__backprop_course__.call({target!r}, {payload!r})", answer)
+
+    def close(self) -> None:
+        """Stop the kernel."""
+        self.sandbox.close()
+
+
+class Proxy:
+    """A student's function seen from a test: calls run in the student's kernel."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self._session, self._name = session, name
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self._name, args, kwargs, self._name)
+
+    def __repr__(self) -> str:
+        return f"<student function {self._name}>"
+
+
+class RemoteObject:
+    """An object the student's code returned that is not plain data; it stays in the kernel."""
+
+    def __init__(self, session: Session, handle: wire.Handle, answer: str) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_answer", answer)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        session = object.__getattribute__(self, "_session")
+        handle = object.__getattribute__(self, "_handle")
+        answer = object.__getattribute__(self, "_answer")
+        session.usage.names.add(answer)
+        code = f"__backprop_course__.attr({handle.number}, {name!r})"
+        return session.request(code, f"{answer} (.{name})")
+
+    def __call__(self, *args, **kwargs):
+        session, handle = self._session, self._handle
+        return session.call(handle.number, args, kwargs, self._answer)
+
+    def __getitem__(self, key):
+        session, handle = self._session, self._handle
+        session.usage.names.add(self._answer)
+        code = f"__backprop_course__.item({handle.number}, {wire.encode(key)!r})"
+        return session.request(code, f"{self._answer}[...]")
+
+    def __len__(self) -> int:
+        session, handle = self._session, self._handle
+        session.usage.names.add(self._answer)
+        n = session.request(f"__backprop_course__.length({handle.number})", self._answer)
+        if type(n) is not int or n < 0:
+            raise TypeError(f"len() of the student's {handle.type_name} is not a count: {n!r}")
+        return n
+
+    def __repr__(self) -> str:
+        return f"<student {self._handle.type_name} object>"

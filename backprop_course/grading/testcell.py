@@ -1,0 +1,95 @@
+"""Running the source's code in the grader's own process: setup cells and scored test cells.
+
+Test cells are the instructor's code and run here, never in the student's kernel, so nothing a
+student redefines (numpy, builtins, ``assert``, test helpers, IPython hooks) can touch them.
+A test cell passes when it raises nothing and then earns its points; when its last statement
+is an expression whose value is a number, that number is its score (nbgrader's partial
+credit), clipped to ``[0, points]``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import math
+import numbers
+import traceback
+from dataclasses import dataclass
+
+from backprop_course.grading import regions
+
+
+@dataclass
+class TestOutcome:
+    """Score of one test cell and, when it did not pass, the exception that stopped it."""
+
+    score: float
+    error: BaseException | None = None
+    message: str = ""
+
+
+def _python_only(source: str) -> str:
+    """Drop IPython magics and shell escapes (``%...``, ``!...``): they mean nothing here."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        lines.append("" if stripped.startswith(("%", "!")) else line)
+    return "\n".join(lines)
+
+
+def run_setup(source: str, namespace: dict, filename: str) -> BaseException | None:
+    """Execute a setup cell in ``namespace`` (its prints discarded); return its exception."""
+    try:
+        code = compile(_python_only(source), filename, "exec")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            exec(code, namespace)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _where(exc: BaseException, filename: str, source: str) -> str:
+    """'line N: code' of the test line that failed, or 'a hidden test' (never its text)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    if not frames:
+        return ""
+    lineno = frames[-1].lineno or 0
+    if lineno not in regions.public_lines(source):
+        return "in a hidden test"
+    text = source.splitlines()[lineno - 1].strip() if lineno else ""
+    return f"at line {lineno}: {text}" if text else f"at line {lineno}"
+
+
+def describe_error(exc: BaseException, filename: str, source: str) -> str:
+    """One line: exception type and message, and where in the test it happened."""
+    text = str(exc).strip()
+    name = getattr(exc, "report_name", None) or type(exc).__name__
+    message = f"{name}: {text}" if text else name
+    where = _where(exc, filename, source)
+    return f"{message} ({where})" if where else message
+
+
+def run_test(source: str, namespace: dict, points: float, filename: str) -> TestOutcome:
+    """Run one test cell in a copy of ``namespace`` and score it out of ``points``."""
+    try:
+        tree = ast.parse(_python_only(source), filename)
+    except SyntaxError as exc:
+        return TestOutcome(0.0, exc, f"the test cell does not parse: {exc}")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    scope = dict(namespace)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            exec(compile(tree, filename, "exec"), scope)
+            value = eval(compile(last, filename, "eval"), scope) if last is not None else None
+    except Exception as exc:
+        return TestOutcome(0.0, exc, describe_error(exc, filename, source))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        score = float(value)
+        if not math.isfinite(score):
+            return TestOutcome(0.0, None, f"the test's score is {score}")
+        score = min(max(score, 0.0), points)
+        return TestOutcome(score, None, "" if score == points else "partial credit")
+    return TestOutcome(points)
