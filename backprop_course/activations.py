@@ -84,10 +84,12 @@ def relu_derivative(s: np.ndarray) -> np.ndarray:
 def identity(s: np.ndarray) -> np.ndarray:
     """The identity ``theta(s) = s`` (a linear output, as in regression).
 
+    Returns a new array, so changing the result never changes ``s``.
+
     >>> identity(np.array([1.5])).tolist()
     [1.5]
     """
-    return np.asarray(s)
+    return np.array(s, copy=True)
 
 
 def identity_derivative(s: np.ndarray) -> np.ndarray:
