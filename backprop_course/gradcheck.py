@@ -136,12 +136,15 @@ def check_gradients(
             raise ValueError(
                 f"grads[{key!r}] has shape {g.shape}, expected {np.shape(params[key])}"
             )
-        rel = relative_error(g, numeric[key])
-        bad = (rel > tol) & (np.abs(g - numeric[key]) > atol)
+        with np.errstate(invalid="ignore"):
+            rel = relative_error(g, numeric[key])
+            err = np.abs(g - numeric[key])
+        # written as "not (close)" so that a NaN or infinite gradient counts as a disagreement
+        bad = ~((rel <= tol) | (err <= atol))
         if bad.any() and first is None:
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             first = f"{key}{list(idx)}: analytic {g[idx]:.6g} vs numerical {numeric[key][idx]:.6g}"
-        masked = np.where(np.abs(g - numeric[key]) > atol, rel, 0.0)
+        masked = np.where(bad, np.where(np.isnan(rel), np.inf, rel), 0.0)
         if masked.size and masked.max() > worst[0]:
             idx = np.unravel_index(int(masked.argmax()), masked.shape)
             worst = (float(masked.max()), key, tuple(int(i) for i in idx))

@@ -90,6 +90,18 @@ def test_planted_wrong_element_is_named_by_key_and_index(key, index):
     assert "FAILED" in text and f"{key}{list(index)}" in text
 
 
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_nan_or_infinite_gradient_fails_the_check(bad_value):
+    loss, params, grads = _problem(3)
+    bad = {k: v.copy() for k, v in grads.items()}
+    bad["W2"][1, 0] = bad_value
+    result = gradcheck.check_gradients(loss, params, bad)
+    assert not result.ok
+    assert (result.key, result.index) == ("W2", (1, 0))
+    assert result.first.startswith("W2[1, 0]")
+    assert "FAILED" in str(result)
+
+
 def test_first_names_the_first_bad_parameter_in_order_and_worst_the_largest():
     loss, params, grads = _problem(2)
     bad = {k: v.copy() for k, v in grads.items()}
