@@ -717,7 +717,7 @@ def main(argv: list[str] | None = None) -> int:
         if "grading" in sections:
             print("grading ...", flush=True)
             results["grading"] = bench_suite.grading_throughput(
-                n_per_exercise=2 if args.quick else 4
+                n_submissions=6 if args.quick else 12
             )
         if "peak" in sections:
             print("peak ...", flush=True)
