@@ -2,6 +2,7 @@
 for every activation and loss, shallow and deep, batch 1 and larger), never mutate its inputs,
 learn XOR and moons, and reject bad input with a clear ValueError?"""
 
+import inspect
 import time
 import warnings
 
@@ -87,6 +88,58 @@ def test_gradients_match_central_differences(hidden, head, depth, n):
         atol=1e-9,
     )
     assert result.ok, str(result)
+
+
+def _signature(f):
+    return [
+        (p.name, None if p.default is inspect.Parameter.empty else p.default)
+        for p in inspect.signature(f).parameters.values()
+    ]
+
+
+def test_public_signatures_are_the_frozen_api():
+    assert _signature(mlp.init_params) == [
+        ("sizes", None),
+        ("rng", None),
+        ("hidden", "tanh"),
+        ("dtype", np.float64),
+    ]
+    assert _signature(mlp.loss_and_grads) == [
+        ("params", None),
+        ("X", None),
+        ("y", None),
+        ("hidden", "tanh"),
+        ("output", "sigmoid"),
+        ("loss", "bce"),
+    ]
+    assert _signature(mlp.forward)[:2] == [("params", None), ("X", None)]
+    assert [n for n, _ in _signature(mlp.forward)] == ["params", "X", "hidden", "output"]
+    assert [n for n, _ in _signature(mlp.backward)] == ["params", "cache", "delta_L", "hidden"]
+    assert [n for n, _ in _signature(mlp.predict)] == ["params", "X", "hidden", "output"]
+    assert _signature(mlp.MLP.__init__) == [
+        ("self", None),
+        ("layer_sizes", None),
+        ("hidden", "tanh"),
+        ("output", "sigmoid"),
+        ("loss", "bce"),
+        ("dtype", np.float64),
+    ]
+    assert _signature(mlp.MLP.fit) == [
+        ("self", None),
+        ("X", None),
+        ("y", None),
+        ("epochs", 100),
+        ("batch_size", 32),
+        ("lr", 0.1),
+        ("rng", None),
+        ("callback", None),
+    ]
+    X, y = data.moons(20, rng=0)
+    model = mlp.MLP([2, 3, 1])
+    assert model.fit(X, y, epochs=2, rng=0) is model
+    assert model.predict_proba(X).shape == (20, 1) and model.predict(X).shape == (20,)
+    assert isinstance(model.score(X, y), float) and isinstance(model.loss_history_, list)
+    assert model.diverged_ is False
 
 
 def test_init_params_api_shapes_and_seed():
