@@ -13,8 +13,9 @@ calling the function with the same arguments:
   (incoming gradient, local derivatives, products, partial sums, accumulation);
   :func:`plot_backprop_frame`.
 
-Figures are built without pyplot (``matplotlib.figure.Figure``), so nothing is left open: in a
-notebook, end a cell with the returned figure to show it once.
+Figures are built without pyplot (:class:`CourseFigure`, a ``matplotlib.figure.Figure`` that
+renders itself as a PNG), so nothing is left open: in a notebook, end a cell with the returned
+figure to show it exactly once.
 
 >>> r = descent("ill_conditioned", lr=0.05, n_steps=40)
 >>> print(f"{r.max_stable_lr:.3f} {r.diverged} {r.losses[-1] < r.losses[0]}")
@@ -56,6 +57,7 @@ __all__ = [
     "backprop_frames",
     "plot_backprop_frame",
     "figure_png",
+    "CourseFigure",
 ]
 
 
@@ -263,8 +265,20 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+class CourseFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter even if pyplot never ran.
+
+    The course's figure functions build figures without pyplot (so a widget redraw leaves no
+    open figure behind); IPython's matplotlib display hook is only installed once pyplot has
+    loaded its backend, so these figures carry their own ``_repr_png_``.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self, dpi=int(self.dpi))
+
+
 def _new_figure(width: float, height: float, ncols: int = 1):
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = CourseFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols) if ncols > 1 else fig.subplots()
     return fig, axes

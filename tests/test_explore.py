@@ -297,3 +297,13 @@ def test_plot_backprop_frame_highlights_the_current_step():
         explore.example_graph("resnet")
     with pytest.raises(ValueError, match="Value"):
         explore.backprop_frames(3.0)
+
+
+def test_figures_show_themselves_once_without_pyplot():
+    import matplotlib.pyplot as plt
+
+    n_open = len(plt.get_fignums())
+    fig = explore.plot_descent(explore.descent("well_conditioned", n_steps=5))
+    assert len(plt.get_fignums()) == n_open  # nothing left open for a later cell to show
+    png = fig._repr_png_()
+    assert png[:4] == b"\x89PNG" and png == explore.figure_png(fig, dpi=int(fig.dpi))

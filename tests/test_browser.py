@@ -1,0 +1,216 @@
+"""Does the learning-rate explorer work in a real browser, as a student would use it?
+
+End to end: a temporary copy of lecture 2 is served by JupyterLab on 127.0.0.1, opened in
+headless Debian Chromium driven by Playwright (never a downloaded browser), run with Run All;
+then the learning-rate slider is moved with the keyboard and the kernel must answer with a new
+label (``lr=... final loss=...``) and a new figure. Every request that is not to 127.0.0.1 is
+aborted, so nothing leaves the machine. A failed run leaves a screenshot in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+ROOT = Path(__file__).resolve().parents[1]
+# another notebook using widgets.learning_rate_explorer can be tried by setting this variable
+LECTURE = Path(
+    os.environ.get(
+        "BACKPROP_COURSE_BROWSER_NOTEBOOK", ROOT / "lectures" / "02_gradient_descent.ipynb"
+    )
+).resolve()
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+TOKEN = "backprop-course-browser-test"
+TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_settings(settings_dir: Path) -> None:
+    """No news or update checks; render every cell (windowing off) so off-screen widgets draw."""
+    files = {
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for rel, content in files.items():
+        path = settings_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(content))
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """JupyterLab serving a temporary copy of the lecture on 127.0.0.1; stopped afterwards."""
+    if not LECTURE.exists():
+        pytest.fail(f"{LECTURE} is missing; the browser test serves it")
+    if "learning_rate_explorer" not in LECTURE.read_text(encoding="utf-8"):
+        pytest.fail(f"{LECTURE.name} does not use widgets.learning_rate_explorer")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(LECTURE, notebooks / LECTURE.name)
+    settings = tmp_path / "settings"
+    _write_settings(settings)
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
+    log = open(tmp_path / "jupyter.log", "wb")  # noqa: SIM115 - closed below
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={notebooks}",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.flush()
+                pytest.fail("jupyter lab exited:\n" + (tmp_path / "jupyter.log").read_text())
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("jupyter lab did not start within 60 s")
+                time.sleep(0.2)
+        yield url, LECTURE.name, tmp_path
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the server shuts its kernels down
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        try:  # anything the server started in its session (kernels) that is still alive
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def _only_local(route):
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def _stable_src(img, page, quiet_ms: int = 1000, timeout_s: float = 60.0) -> str:
+    """The image's ``src`` once it has not changed for ``quiet_ms``."""
+    deadline = time.monotonic() + timeout_s
+    last, since = img.get_attribute("src"), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        now = img.get_attribute("src")
+        if now != last:
+            last, since = now, time.monotonic()
+        elif last and time.monotonic() - since >= quiet_ms / 1000:
+            return last
+    raise AssertionError("the figure never settled")
+
+
+def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
+    url, name, tmp_path = lab_server
+    assert Path(CHROMIUM).exists(), "Debian chromium is needed: apt-get install -y chromium"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/*", _only_local)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        try:
+            page.goto(f"{url}/lab/tree/{name}?token={TOKEN}&reset")
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(
+                timeout=TIMEOUT_MS
+            )
+            page.locator(".jp-Notebook").first.click()
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            # every code cell has run: no prompt left empty or busy
+            prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
+            expect(prompts.last).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=120_000)
+            for text in prompts.all_inner_texts():
+                assert text.strip().startswith("[") and "*" not in text, text
+
+            explorer = page.locator(".bc-lr-explorer").first
+            expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
+            label = explorer.locator(".widget-label").filter(has_text="final loss=").first
+            expect(label).to_contain_text("lr=", timeout=TIMEOUT_MS)
+            img = explorer.locator("img").first
+            before_src = _stable_src(img, page)
+            before_label = label.inner_text()
+            assert before_label.startswith("lr=") and "DIVERGED" not in before_label
+
+            handle = explorer.locator(".noUi-handle").first  # the learning-rate slider
+            handle.focus()
+            handle.press("End")  # the slider's largest rate, far above 2 / lambda_max
+            expect(label).not_to_have_text(before_label, timeout=TIMEOUT_MS)
+            after_label = label.inner_text()
+            assert after_label.startswith("lr=3.16 ") and "DIVERGED" in after_label
+            after_src = _stable_src(img, page)
+            assert after_src != before_src, "the figure did not change"
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / f"{request.node.name}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            log = tmp_path / "jupyter.log"
+            if log.exists():
+                shutil.copy(log, ARTIFACTS / f"{request.node.name}-jupyter.log")
+            raise
+        finally:
+            context.close()
+            browser.close()
