@@ -40,6 +40,60 @@ def _build_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from backprop_course.grading.batch import grade_batch
+
+    reports = grade_batch(
+        args.source,
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        gradescope=args.gradescope,
+        timeout=args.timeout,
+        memory_mb=args.memory_mb,
+        progress=not args.quiet,
+    )
+    print(f"{len(reports)} submission(s) graded; see {args.out / 'grades.csv'}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from backprop_course.grading.grade import check_notebook
+
+    report = check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb)
+    print(report.summary())
+    return 0 if report.total == report.max_total else 1
+
+
+def _lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    folder = args.folder or _lectures_folder()
+    cmd = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", *args.lab_args]
+    print(f"opening JupyterLab on {folder}", file=sys.stderr)
+    return subprocess.call(cmd)
+
+
+def _lectures_folder() -> Path:
+    """The course's lectures/ folder: next to the package (a source checkout) or the cwd."""
+    here = Path(__file__).resolve().parent.parent / "lectures"
+    cwd_lectures = Path.cwd() / "lectures"
+    for candidate in (cwd_lectures, here):
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd()
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``backprop-course`` (one subparser per command)."""
     parser = argparse.ArgumentParser(
@@ -60,6 +114,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 naming each stale or missing exercise",
     )
     p.set_defaults(run=_build_exercises)
+
+    from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+
+    def limits(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--timeout",
+            type=_positive(float),
+            default=DEFAULT_TIMEOUT,
+            metavar="S",
+            help=f"seconds per cell and per student function call (default {DEFAULT_TIMEOUT:g})",
+        )
+        p.add_argument(
+            "--memory-mb",
+            type=_positive(float),
+            default=DEFAULT_MEMORY_MB,
+            metavar="M",
+            help=f"megabytes a submission may allocate (default {DEFAULT_MEMORY_MB:g})",
+        )
+
+    p = sub.add_parser("grade", help="grade submitted notebooks against a source notebook")
+    p.add_argument("source", type=Path, help="the solution notebook (tests, points, setup)")
+    p.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for results")
+    p.add_argument(
+        "--jobs", type=_positive(int), default=None, metavar="N", help="parallel workers (cores)"
+    )
+    p.add_argument("--gradescope", action="store_true", help="also write results.json files")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    limits(p)
+    p.set_defaults(run=_grade)
+
+    p = sub.add_parser("check", help="run the public tests of your notebook and see your score")
+    p.add_argument("notebook", type=Path, metavar="EXERCISE.ipynb")
+    limits(p)
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("lab", help="open JupyterLab on the course's lectures")
+    p.add_argument("folder", type=Path, nargs="?", default=None, help="default: lectures/")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    p.set_defaults(run=_lab)
     return parser
 
 

@@ -4,19 +4,52 @@ One concern per module, in the spirit of nbgrader's ``preprocessors/``:
 
 - ``regions``: nbgrader's ``### BEGIN/END SOLUTION`` and ``HIDDEN TESTS`` markers in a source;
 - ``notebook``: reading notebooks, the role of each cell, validation of nbgrader metadata;
-- ``build``: exercises from solutions (``backprop-course build-exercises``).
+- ``build``: exercises from solutions (``backprop-course build-exercises``);
+- ``wire``: the strict plain-data codec between grader and student kernel;
+- ``kernel_side``: the helper installed in the student's kernel (memory cap, forbidden modules);
+- ``sandbox``: one limited kernel driven through nbclient, with timeouts and crash detection;
+- ``session``: replay after a crash, proxies for the student's functions;
+- ``testcell``: running setup and test cells in the grader's process, partial credit;
+- ``forbidden``: answers that import the course's own implementation;
+- ``grade``: one submission (``grade_submission``, ``check_notebook``);
+- ``batch``: many submissions in parallel, grades.csv, JSON and Gradescope reports
+  (``grade_batch``);
+- ``checks``: feedback helpers for the course's test cells.
 
->>> from backprop_course.grading import build_exercises
+The grading functions are imported on first use, so ``build_exercises`` stays light.
+
+>>> from backprop_course.grading import build_exercises, grade_submission
 """
 
 from backprop_course.grading.build import BuildResult, build_exercises, make_exercise
 from backprop_course.grading.notebook import NotebookError, read_notebook, validate
 
+_LAZY = {
+    "grade_submission": "backprop_course.grading.grade",
+    "check_notebook": "backprop_course.grading.grade",
+    "grade_batch": "backprop_course.grading.batch",
+    "SubmissionReport": "backprop_course.grading.report",
+    "PartResult": "backprop_course.grading.report",
+}
+
 __all__ = [
     "BuildResult",
     "NotebookError",
+    "PartResult",
+    "SubmissionReport",
     "build_exercises",
+    "check_notebook",
+    "grade_batch",
+    "grade_submission",
     "make_exercise",
     "read_notebook",
     "validate",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'backprop_course.grading' has no attribute {name!r}")

@@ -96,6 +96,11 @@ def _factor_message(name: str, c: float, batch_size: int | None) -> str:
         return f"{name} {sign}is off by a factor of 2 (too small)"
     if np.isclose(m, 1, rtol=1e-6):
         return f"{name} has the wrong sign: it is the negative of the expected value"
+    if c > 0 and abs(c - 1) < 0.05:
+        return (
+            f"{name} is close to the expected value but not within tolerance "
+            f"(relative error about {abs(c - 1):.1g}): a less accurate formula or a small slip?"
+        )
     return f"{name} {sign}is proportional to the expected value but off by a factor of {m:.3g}"
 
 

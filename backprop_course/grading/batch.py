@@ -1,0 +1,216 @@
+"""Grade many submissions in parallel and write the class's results (``backprop-course grade``).
+
+Each worker process grades one submission at a time and launches the kernel for its next
+submission before returning, so kernel start-up overlaps with grading. A submission that crashes,
+hangs or is not a notebook scores 0 where it failed and the batch goes on; even a worker process
+that dies only costs the submission it was grading. Submissions are only read.
+
+Outputs in ``out_dir``: ``grades.csv`` (one row per submission, one column per graded part, the
+total), ``<id>.json`` per submission and, with ``gradescope=True``,
+``gradescope/<id>/results.json`` (plus ``results.json`` when there is a single submission, the
+path Gradescope's autograder reads).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.util
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from backprop_course.grading import notebook as nbmod
+from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_submission
+from backprop_course.grading.report import (
+    PartResult,
+    SubmissionReport,
+    write_csv,
+    write_gradescope,
+    write_json,
+)
+from backprop_course.grading.sandbox import Sandbox
+
+# the next kernel of this worker process, launched while the current submission was graded
+_spare: Sandbox | None = None
+
+
+def _failed_report(source, submission, parts, message: str) -> SubmissionReport:
+    report = SubmissionReport(str(source), str(submission), invalid=True, messages=[message])
+    for gid, pts in parts:
+        report.parts[gid] = PartResult(gid, 0.0, pts, "failed", message)
+    return report
+
+
+def _grade_one(source: str, submission: str, timeout: float, memory_mb: float, pipeline: bool):
+    """Grade one submission in a worker, launching the worker's next kernel first."""
+    global _spare
+    source_nb = nbmod.read_notebook(source)
+    forbidden = nbmod.forbidden_modules(source_nb)
+    sandbox = _spare
+    if sandbox is None:
+        sandbox = Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=forbidden)
+        multiprocessing.util.Finalize(None, _close_spare, exitpriority=10)
+    _spare = None
+    if pipeline:  # the next submission's kernel boots while this one is graded
+        _spare = Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=forbidden)
+        _spare.launch()
+    try:
+        report = grade_submission(
+            source,
+            submission,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            _source_nb=source_nb,
+            _sandbox=sandbox,
+        )
+    except Exception as exc:  # a grader bug must not stop the class's batch
+        parts = nbmod.graded_parts(source_nb)
+        report = _failed_report(
+            source, submission, parts, f"the grader failed: {type(exc).__name__}: {exc}"
+        )
+    finally:
+        sandbox.close()
+    return report
+
+
+def _close_spare() -> None:
+    global _spare
+    if _spare is not None:
+        _spare.close()
+        _spare = None
+
+
+def submission_ids(submissions: list[Path]) -> list[str]:
+    """Short unique names for report files: the file stem, made unique with its folder.
+
+    >>> submission_ids([Path("a/hw.ipynb"), Path("b/hw.ipynb"), Path("carol.ipynb")])
+    ['a_hw', 'b_hw', 'carol']
+    """
+    stems = [p.stem for p in submissions]
+    ids = []
+    for path, stem in zip(submissions, stems, strict=True):
+        name = stem if stems.count(stem) == 1 else f"{path.parent.name}_{stem}"
+        ids.append(name)
+    seen: dict[str, int] = {}
+    unique = []
+    for name in ids:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return unique
+
+
+def grade_batch(
+    source: str | Path,
+    submissions,
+    out_dir: str | Path,
+    *,
+    jobs: int | None = None,
+    gradescope: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    progress: bool = True,
+) -> list[SubmissionReport]:
+    """Grade every submission against ``source`` and write the results to ``out_dir``.
+
+    Parameters
+    ----------
+    source : path
+        The solution notebook; validated first (a bad source raises before any grading).
+    submissions : iterable of paths
+        Students' notebooks, graded in parallel; missing or corrupt ones score 0.
+    out_dir : path
+        Created if needed; receives ``grades.csv``, ``<id>.json`` and Gradescope files.
+    jobs : int, optional
+        Worker processes (default: the number of cores).
+    gradescope : bool
+        Also write Gradescope's ``results.json`` format.
+    timeout, memory_mb : float
+        Per-cell time limit and memory allowance of each submission's kernel.
+    progress : bool
+        Print one line per finished submission on stderr.
+
+    Returns
+    -------
+    list of SubmissionReport
+        In the order of ``submissions``.
+
+    Examples
+    --------
+    >>> grade_batch("no/such/source.ipynb", [], "out")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.notebook.NotebookError: no/such/source.ipynb: file not found
+    """
+    source_nb = nbmod.read_notebook(source)
+    nbmod.validate(source_nb, str(source))
+    subs = [Path(s) for s in submissions]
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive number of worker processes, got {jobs!r}")
+    if not timeout > 0 or not memory_mb > 0:
+        raise ValueError(f"timeout and memory_mb must be positive, got {timeout!r}, {memory_mb!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ids = submission_ids(subs)
+    parts = nbmod.graded_parts(source_nb)
+    reports: list[SubmissionReport | None] = [None] * len(subs)
+    started = time.perf_counter()
+
+    def finished(i: int, report: SubmissionReport) -> None:
+        reports[i] = report
+        write_json(report, out_dir / f"{ids[i]}.json")
+        if gradescope:
+            write_gradescope(report, out_dir / "gradescope" / ids[i] / "results.json")
+        if progress:
+            done = sum(r is not None for r in reports)
+            print(
+                f"[{done}/{len(subs)}] {subs[i]}: {report.total:g}/{report.max_total:g} "
+                f"{report.status} ({report.seconds:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    args = [(str(source), str(s), float(timeout), float(memory_mb)) for s in subs]
+    workers = min(jobs, len(subs))
+    if workers <= 1:
+        for i, a in enumerate(args):
+            finished(i, _grade_one(*a, pipeline=i + 1 < len(args)))
+        _close_spare()
+    else:
+        pending = list(range(len(subs)))
+        for _attempt in range(2):
+            if not pending:
+                break
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = {pool.submit(_grade_one, *args[i], True): i for i in pending}
+                pending = []
+                for future in as_completed(futures):
+                    i = futures[future]
+                    try:
+                        finished(i, future.result())
+                    except BrokenProcessPool:
+                        pending.append(i)
+                    except Exception as exc:
+                        message = f"the grader failed: {type(exc).__name__}: {exc}"
+                        finished(i, _failed_report(source, subs[i], parts, message))
+        for i in pending:
+            message = "a grading worker process died twice on this submission"
+            finished(i, _failed_report(source, subs[i], parts, message))
+    final = [r for r in reports if r is not None]
+    write_csv(list(zip(ids, final, strict=True)), [gid for gid, _ in parts], out_dir / "grades.csv")
+    if gradescope and len(final) == 1:
+        write_gradescope(final[0], out_dir / "results.json")
+    if progress:
+        elapsed = time.perf_counter() - started
+        rate = 60 * len(subs) / elapsed if elapsed > 0 else 0.0
+        print(
+            f"graded {len(subs)} submission(s) in {elapsed:.1f} s ({rate:.0f}/min, {workers} "
+            f"worker(s)); results in {out_dir}",
+            file=sys.stderr,
+        )
+    return final

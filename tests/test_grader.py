@@ -1,0 +1,129 @@
+"""Does the grader give each part exactly the points it earned, and say why it did not?
+
+Each test grades small fixture notebooks in real kernels (short timeouts, small memory caps).
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from grader_fixtures.submissions import GOOD, POINTS, SOURCE, exercise, submission
+
+from backprop_course.grading import check_notebook, grade_batch, grade_submission
+from backprop_course.grading.notebook import NotebookError
+
+LIMITS = {"timeout": 5, "memory_mb": 512}
+
+
+def grade(path, **kw):
+    return grade_submission(SOURCE, path, **{**LIMITS, **kw})
+
+
+def points(report):
+    return {gid: p.points for gid, p in report.parts.items()}
+
+
+def test_the_solution_scores_full_marks():
+    report = grade(SOURCE)
+    assert points(report) == POINTS
+    assert report.total == report.max_total == 6.0
+    assert all(p.status == "passed" and p.message == "" for p in report.parts.values())
+    assert report.status == "graded"
+
+
+def test_the_built_exercise_scores_zero_and_is_not_attempted(tmp_path):
+    path = tmp_path / "exercise.ipynb"
+    nbformat.write(exercise(), path)
+    report = grade(path)
+    assert report.total == 0.0 and report.max_total == 6.0
+    assert {p.status for p in report.parts.values()} == {"not attempted"}
+    assert report.status == "not attempted"
+
+
+def test_a_wrong_answer_loses_exactly_its_part_and_keeps_the_message(tmp_path):
+    wrong = "def scaled_sum(X, c):\n    return np.sum(X, axis=0)"  # forgot the factor c
+    report = grade(submission(tmp_path, "no_c", {"scaled_sum": wrong}))
+    assert points(report) == {**POINTS, "test_scaled_sum": 0.0}
+    part = report.parts["test_scaled_sum"]
+    assert part.status == "failed"
+    assert "column sums times c are wrong" in part.message
+    assert "line 4" in part.message
+
+
+def test_a_failing_hidden_test_is_named_hidden_without_its_code(tmp_path):
+    # right on the public 3x2 matrix only: hard-coded
+    cheat = "def scaled_sum(X, c):\n    return c * np.array([6.0, 9.0])"
+    part = grade(submission(tmp_path, "cheat", {"scaled_sum": cheat})).parts["test_scaled_sum"]
+    assert part.points == 0.0 and "hidden" in part.message
+    assert "default_rng" not in part.message and "Z.sum" not in part.message
+
+
+def test_partial_credit_from_the_test_cells_last_expression(tmp_path):
+    only_square = "def derivative(f, x, eps=1e-6):\n    return 2 * x"  # right for x**2 only
+    report = grade(submission(tmp_path, "partial", {"derivative": only_square}))
+    part = report.parts["test_derivative"]
+    assert (part.points, part.status) == (2.0, "partial")
+    assert report.total == 5.0
+
+
+def test_an_exception_in_the_students_code_is_reported_with_its_type(tmp_path):
+    bad = "def scaled_sum(X, c):\n    raise ValueError('bad shapes')"
+    part = grade(submission(tmp_path, "raises", {"scaled_sum": bad})).parts["test_scaled_sum"]
+    assert part.points == 0.0 and part.status == "failed"
+    assert "scaled_sum" in part.message and "ValueError: bad shapes" in part.message
+
+
+def test_the_submission_file_is_not_modified(tmp_path):
+    path = submission(tmp_path, "alice", {})
+    before = path.read_bytes()
+    grade(path)
+    assert path.read_bytes() == before
+
+
+def test_check_runs_public_tests_of_the_students_own_notebook(tmp_path):
+    good = submission(tmp_path, "mine", {})
+    report = check_notebook(good, **LIMITS)
+    # the exercise has no hidden tests: the derivative cell's score counts its two public checks
+    assert points(report) == {**POINTS, "test_derivative": 2.0}
+    assert "public tests only" in report.messages[0]
+    blank = tmp_path / "blank.ipynb"
+    nbformat.write(exercise(), blank)
+    assert check_notebook(blank, **LIMITS).status == "not attempted"
+
+
+def test_an_invalid_source_is_an_error_naming_the_cell(tmp_path):
+    nb = nbformat.read(SOURCE, as_version=4)
+    nb.cells[4].metadata.nbgrader["points"] = 0
+    bad = tmp_path / "bad_source.ipynb"
+    nbformat.write(nb, bad)
+    with pytest.raises(NotebookError, match="cell 4"):
+        grade_submission(bad, SOURCE)
+
+
+def test_batch_writes_csv_json_and_gradescope(tmp_path):
+    good = submission(tmp_path, "good", {})
+    only_square = "def derivative(f, x):\n    return 2 * x"
+    partial = submission(tmp_path, "partial", {"derivative": only_square})
+    out = tmp_path / "out"
+    reports = grade_batch(
+        SOURCE, [good, partial], out, jobs=2, gradescope=True, progress=False, **LIMITS
+    )
+    assert [r.total for r in reports] == [6.0, 5.0]
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[0] == (
+        "submission,status,test_scaled_sum,test_derivative,test_learning_rate,total,max_total"
+    )
+    assert rows[1:] == ["good,graded,2,3,1,6,6", "partial,graded,2,2,1,5,6"]
+    data = json.loads((out / "partial.json").read_text())
+    assert data["parts"]["test_derivative"]["status"] == "partial"
+    gs = json.loads((out / "gradescope" / "partial" / "results.json").read_text())
+    assert gs["score"] == 5.0
+    assert {t["name"]: t["max_score"] for t in gs["tests"]} == POINTS
+
+
+def test_a_single_submission_gets_gradescopes_results_json_at_the_top(tmp_path):
+    good = submission(tmp_path, "solo", GOOD)
+    grade_batch(SOURCE, [good], tmp_path / "out", gradescope=True, progress=False, **LIMITS)
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 6.0
