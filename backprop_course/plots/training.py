@@ -99,7 +99,7 @@ def confusion_matrix(
 
     >>> ax = confusion_matrix([0, 1, 1], [0, 1, 0])
     >>> ax.get_xlabel(), ax.get_title()
-    ('predicted class', 'confusion matrix (accuracy 0.667 on 3 examples)')
+    ('predicted class', 'confusion matrix\\naccuracy 0.667 on 3 examples')
     """
     n_classes = None if class_names is None else len(class_names)
     C = confusion_counts(y_true, y_pred, n_classes)
@@ -123,7 +123,7 @@ def confusion_matrix(
     n = int(C.sum())
     if title is None:
         acc = C.trace() / n if n else float("nan")
-        title = f"confusion matrix (accuracy {acc:.3f} on {n} examples)"
+        title = f"confusion matrix\naccuracy {acc:.3f} on {n} examples"
     ax.set_title(title)
     ax.figure.colorbar(im, ax=ax, label="fraction of the row" if normalize else "count")
     return ax
