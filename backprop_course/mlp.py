@@ -362,18 +362,25 @@ class _TrainStep:
     """One SGD step (forward, backward, update) that updates parameter arrays it owns, in place.
 
     The engine of :meth:`MLP.fit`. It computes the same numbers as :func:`loss_and_grads`
-    followed by :func:`~backprop_course.optim.sgd_step` (up to rounding: the update is fused
-    into the weight-gradient product), but it keeps per-batch-size work arrays instead of
-    allocating new ones, applies activations and their derivatives in place (from the cached
-    outputs ``A_l``, never from ``S_l``), checks nothing inside the loop (``fit`` checks once),
-    and adds ``-lr * A_{l-1}.T @ delta_l`` to ``W_l`` with a single BLAS ``gemm`` call
-    (``beta = 1``), so no gradient array is ever written. ``params`` must be C-contiguous
-    arrays of one float dtype; ``X`` and ``Y`` must be 2-D of that dtype.
+    followed by :func:`~backprop_course.optim.sgd_step` (up to rounding), with less work around
+    the matrix products, which is all a small network's step is made of:
+
+    * work arrays are kept per batch size instead of allocated on every step;
+    * activations and their derivatives are applied in place, the derivatives from the cached
+      outputs ``A_l`` (``1 - A^2`` for tanh), never from ``S_l``;
+    * nothing is checked inside the loop (``fit`` checks everything once);
+    * ``-lr`` is folded into ``delta_L`` once; each ``delta_l`` is linear in it, so the
+      updates are plain additions of ``A_{l-1}.T @ delta_l`` into the parameters;
+    * for one example that product is an outer product, which numpy's matmul computes without
+      BLAS (several times slower), so it is a broadcast product there.
+
+    Only numpy's own BLAS is called: a fused BLAS ``gemm`` update through scipy was faster on
+    one thread, but two BLAS libraries in one step make their thread pools fight over the
+    cores. ``params`` must be writeable C-contiguous arrays of one float dtype; ``X`` and ``Y``
+    2-D arrays of that dtype.
     """
 
     def __init__(self, params: dict[str, np.ndarray], hidden: str, output: str, loss: str):
-        from scipy.linalg import blas  # imported here: only training pays its import time
-
         self.L = L = n_layers(params)
         self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
         self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
@@ -381,7 +388,7 @@ class _TrainStep:
         for arr in self.W[1:] + self.b[1:]:
             if arr.dtype != self.dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
                 raise ValueError("_TrainStep needs writeable C-contiguous arrays of one dtype")
-        self.gemm = blas.dgemm if self.dtype == np.float64 else blas.sgemm
+        self.G = [None] + [np.empty_like(W) for W in self.W[1:]]  # A_{l-1}.T @ (-lr delta_l)
         self.hidden, self.output, self.loss = hidden, output, loss
         self.sizes = [self.W[1].shape[0]] + [W.shape[1] for W in self.W[1:]]
         self._work = {}
@@ -422,34 +429,45 @@ class _TrainStep:
             np.multiply(T, A, out=T)
             np.multiply(D, T, out=D)
 
-    def _loss_and_delta(self, S: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    def _loss_and_delta(
+        self, S: np.ndarray, Y: np.ndarray, scale: float
+    ) -> tuple[float, np.ndarray]:
+        """The batch-mean loss of the logits ``S`` and ``scale * delta_L`` in a new array.
+
+        The same formulas as :func:`loss_and_grads`, with fewer passes over the data: the
+        sigmoid is ``exp(S - softplus(S))`` from the softplus the loss needs anyway (its
+        exponent is never positive, so nothing overflows), ``sum(Y * S)`` is one dot product.
+        """
         n = S.shape[0]
-        if self.loss == "bce":
-            value = np.sum(np.logaddexp(0.0, S) - Y * S) / n
-            delta = activations.sigmoid(S)
+        if self.loss == "bce":  # sum(softplus(S) - Y S) / n;  delta = sigmoid(S) - Y
+            delta = np.logaddexp(0.0, S)
+            value = (np.add.reduce(delta, axis=None) - np.vdot(Y, S)) / n
+            np.subtract(S, delta, out=delta)
+            np.exp(delta, out=delta)
             delta -= Y
-        elif self.loss == "ce":
-            m = S.max(axis=1, keepdims=True)
-            delta = np.exp(S - m)
-            z = delta.sum(axis=1, keepdims=True)
-            log_z = m[:, 0] + np.log(z[:, 0])
-            value = np.sum(log_z - np.sum(Y * S, axis=1)) / n
+        elif self.loss == "ce":  # sum(log sum_k exp S_k - sum_k Y_k S_k) / n;  softmax - Y
+            m = np.maximum.reduce(S, axis=1, keepdims=True)
+            delta = S - m
+            np.exp(delta, out=delta)
+            z = np.add.reduce(delta, axis=1, keepdims=True)
+            value = (np.add.reduce(m + np.log(z), axis=None) - np.vdot(Y, S)) / n
             delta /= z
             delta -= Y
         else:
             A = _output_forward(self.output, S)
-            R = A - Y
-            value = np.sum(R * R) / n
-            delta = 2.0 * R * activations.ACTIVATIONS[self.output].derivative_from_output(A, S)
-        delta /= n
+            delta = A - Y
+            value = np.vdot(delta, delta) / n
+            delta *= 2.0 * activations.ACTIVATIONS[self.output].derivative_from_output(A, S)
+        delta *= scale / n
         return float(value), delta
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
         """Update the parameters with one step on the batch ``X (n, d_0)``, ``Y (n, d_L)``;
         return the batch's loss before the step."""
-        L, W, b = self.L, self.W, self.b
+        L, W, b, G = self.L, self.W, self.b, self.G
         X = np.ascontiguousarray(X)
-        acts, deltas, tmp = self._buffers(X.shape[0])
+        n = X.shape[0]
+        acts, deltas, tmp = self._buffers(n)
         A = X
         for l in range(1, L + 1):
             S = acts[l]
@@ -458,18 +476,22 @@ class _TrainStep:
             if l < L:
                 self._activate(S)
             A = S
-        value, delta = self._loss_and_delta(acts[L], Y)
+        # -lr is folded into delta_L once: every delta_l is linear in delta_L, so each one then
+        # already holds -lr * dL/dS_l and the updates are plain additions
+        value, delta = self._loss_and_delta(acts[L], Y, -lr)
         for l in range(L, 0, -1):
             A_prev = acts[l - 1] if l > 1 else X
             if l > 1:  # the message to layer l - 1 uses W_l before its update
                 D = deltas[l - 1]
                 np.matmul(delta, W[l].T, out=D)
                 self._times_derivative(D, A_prev, tmp[l - 1])
-            # W_l.T <- W_l.T - lr * delta_l.T @ A_{l-1}: Fortran-order views, so no copies
-            out = self.gemm(-lr, delta.T, A_prev.T, beta=1.0, c=W[l].T, trans_b=1, overwrite_c=1)
-            if not np.shares_memory(out, W[l]):  # never expected; keeps the result right anyway
-                W[l][...] = out.T
-            b[l] -= lr * delta.sum(axis=0)
+            if n == 1:
+                np.multiply(A_prev.T, delta, out=G[l])
+                b[l] += delta[0]
+            else:
+                np.matmul(A_prev.T, delta, out=G[l])
+                b[l] += np.add.reduce(delta, axis=0)
+            W[l] += G[l]
             if l > 1:
                 delta = D
         return value
