@@ -191,7 +191,9 @@ class _Grader:
             self.answer_state[gid] = "ok" if outcome.ok else "error"
             if not outcome.ok:
                 report.messages.append(f"answer cell {gid!r}: {outcome.describe()}")
-        kinds = session.describe(names) if session.sandbox.alive else {}
+        # an answer cell that hangs or kills its kernel answers nothing (replays skip it)
+        hung = outcome.status in ("timeout", "dead")
+        kinds = session.describe(names) if session.sandbox.alive and not hung else {}
         for name in names:
             kind = kinds.get(name, ("missing",))
             if kind[0] == "callable":

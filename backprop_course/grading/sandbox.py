@@ -54,7 +54,18 @@ class Outcome:
 
 
 class _Client(NotebookClient):
-    """nbclient's client keeping only the helper's replies and errors from a cell's output."""
+    """nbclient's client keeping only the helper's replies and errors from a cell's output.
+
+    On a timeout nbclient interrupts the kernel and finishes the cell with an error reply
+    (``interrupt_on_timeout``, ``error_on_timeout``), which also ends its output listener;
+    :attr:`timed_out` records that it happened.
+    """
+
+    timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         msg_type = msg["msg_type"]
@@ -146,7 +157,8 @@ class Sandbox:
             startup_timeout=self.startup_timeout,
             kernel_name="python3",
             allow_errors=True,
-            interrupt_on_timeout=False,
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": "TimeoutError", "evalue": "timed out", "traceback": []},
             shutdown_kernel="immediate",
             iopub_timeout=2,
             extra_arguments=["--HistoryManager.enabled=False"],
@@ -222,6 +234,7 @@ class Sandbox:
         client.timeout = max(1, round(timeout if timeout is not None else self.timeout))
         cell = nbformat.v4.new_code_cell(code)
         client.nb.cells[0] = cell
+        client.timed_out = False
         try:
             client.execute_cell(cell, 0, store_history=False)
         except CellTimeoutError:
@@ -235,6 +248,8 @@ class Sandbox:
         if not self._client_alive():
             self.alive = False
             return Outcome("dead", evalue="the kernel died (os._exit, exit(), a crash or a kill)")
+        if client.timed_out:
+            return self._after_timeout(client.timeout)
         reply = None
         for out in cell.outputs:
             if out.get("output_type") == "error":
@@ -251,16 +266,15 @@ class Sandbox:
 
     def _after_timeout(self, seconds: float) -> Outcome:
         message = f"timed out after {seconds:g} s (an infinite loop, or far too slow)"
-        try:
-            run_sync(self._client.km.interrupt_kernel)()
-        except Exception:
-            self.alive = False
-            return Outcome("timeout", evalue=message)
+        # nbclient has interrupted the kernel; a kernel that ignores it gets restarted
         probe = nbformat.v4.new_code_cell("None")
         self._client.nb.cells[0] = probe
         self._client.timeout = 2
+        self._client.timed_out = False
         try:
             self._client.execute_cell(probe, 0, store_history=False)
-        except Exception:  # ignores interrupts, or died: restart before the next cell
+        except Exception:  # died: restart before the next cell
             self.alive = False
+        if self._client.timed_out or not self._client_alive():
+            self.alive = False  # ignores interrupts: restart before the next cell
         return Outcome("timeout", evalue=message)

@@ -171,6 +171,7 @@ class Session:
             return {}
         self._current_answer = names[0]
         code = f"__backprop_course__.describe({names!r})"
+        self.usage = Usage()
         try:
             reply = self.request(code, names[0])
         except StudentError as exc:
