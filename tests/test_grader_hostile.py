@@ -19,6 +19,7 @@ SUM = "test_scaled_sum"
 DER = "test_derivative"
 LR = "test_learning_rate"
 WRONG_SUM = "def scaled_sum(X, c):\n    return np.zeros(2)\n"
+RIGHT_SUM = "def scaled_sum(X, c):\n    return c * X.sum(axis=0)\n"
 
 
 def _drop_tests(nb):
@@ -50,7 +51,7 @@ def _rename_answer(nb):
 FAKE_REPLY = (
     "from IPython.display import publish_display_data\n"
     "def fake(value):\n"
-    "    bad = '{\"__ndarray__\": \"\", \"dtype\": \"|O\", \"shape\": [0]}'\n"
+    '    bad = \'{"__ndarray__": "", "dtype": "|O", "shape": [0]}\'\n'
     "    publish_display_data({'text/x-backprop-course-reply': bad})\n"
     "__backprop_course__._reply = fake\n"
 )
@@ -74,7 +75,7 @@ BANK = {
         "timed out",
     ),
     "loop_in_answer_cell": (
-        {"scaled_sum": "def scaled_sum(X, c):\n    return c * X.sum(axis=0)\nwhile True:\n    pass"},
+        {"scaled_sum": RIGHT_SUM + "while True:\n    pass"},
         None,
         {SUM},
         "timed out",
@@ -86,7 +87,7 @@ BANK = {
         "died",
     ),
     "os_exit_in_first_answer_cell": (
-        {"scaled_sum": "def scaled_sum(X, c):\n    return c * X.sum(axis=0)\nimport os\nos._exit(1)"},
+        {"scaled_sum": RIGHT_SUM + "import os\nos._exit(1)"},
         None,
         {SUM},
         "died",
@@ -154,7 +155,7 @@ BANK = {
     "printed_fake_scores_and_fake_reply": (
         {
             "scaled_sum": "print('Score: 6 / 6, all tests passed')\n"
-            "print('{\"score\": 6, \"tests\": []}')\n" + FAKE_REPLY + WRONG_SUM
+            'print(\'{"score": 6, "tests": []}\')\n' + FAKE_REPLY + WRONG_SUM
         },
         None,
         {SUM, DER, LR},
