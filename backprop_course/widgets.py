@@ -305,10 +305,10 @@ class TrainingExplorer(widgets.VBox):
             generation = self._generation
             record = {"settings": self.settings(), "status": "running", "epochs": 0}
             self.runs.append(record)
-        self.progress.max = record["settings"]["epochs"]
-        self.progress.value = 0
-        self.progress.bar_style = "info"
-        self.label.value = "training..."
+            self.progress.max = record["settings"]["epochs"]
+            self.progress.value = 0
+            self.progress.bar_style = "info"
+            self.label.value = "training..."
         if background:
             self._thread = threading.Thread(
                 target=self._run,
@@ -332,8 +332,10 @@ class TrainingExplorer(widgets.VBox):
             now = time.monotonic()
             if epoch == 0 or epoch + 1 == epochs or now - last_shown[0] >= 0.1:
                 last_shown[0] = now  # at most 10 progress messages a second
-                self.progress.value = epoch + 1
-                self.label.value = f"training... epoch {epoch + 1}/{epochs} loss {loss:.4f}"
+                with self._lock:  # a newer run may have reset the bar meanwhile
+                    if self._generation == generation:
+                        self.progress.value = epoch + 1
+                        self.label.value = f"training... epoch {epoch + 1}/{epochs} loss {loss:.4f}"
             return True
 
         try:
