@@ -127,3 +127,56 @@ def test_a_single_submission_gets_gradescopes_results_json_at_the_top(tmp_path):
     good = submission(tmp_path, "solo", GOOD)
     grade_batch(SOURCE, [good], tmp_path / "out", gradescope=True, progress=False, **LIMITS)
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 6.0
+
+
+def _in_place_source(path):
+    """A source whose test checks that the student's function leaves its arguments alone."""
+    meta_answer = {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer"}}
+    meta_test = {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 1}}
+    cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nW0 = np.ones(3)"),
+        nbformat.v4.new_code_cell(
+            "def step(w, grads, lr):\n"
+            "    ### BEGIN SOLUTION\n"
+            "    return {k: w[k] - lr * grads[k] for k in w}\n"
+            "    ### END SOLUTION",
+            metadata=meta_answer,
+        ),
+        nbformat.v4.new_code_cell(
+            "w = {'W': W0, 'b': [0.0, 1.0]}\n"
+            "saved = {'W': W0.copy(), 'b': [0.0, 1.0]}\n"
+            "new = step(w, {'W': np.ones(3), 'b': [1.0, 1.0]}, 0.5)\n"
+            "assert np.allclose(new['W'], 0.5), 'wrong update'\n"
+            "assert np.array_equal(w['W'], saved['W']), 'step changed the weights it was given'\n"
+            "assert w['b'] == saved['b'], 'step changed the bias list it was given'",
+            metadata=meta_test,
+        ),
+        nbformat.v4.new_code_cell(
+            "assert np.array_equal(W0, np.ones(3)), 'W0 leaked from the test before'",
+            metadata={"nbgrader": {**meta_test["nbgrader"], "grade_id": "test2"}},
+        ),
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "body, passed",
+    [
+        ("    return {k: w[k] - lr * np.asarray(grads[k]) for k in w}", True),
+        ("    w['W'] -= lr * grads['W']\n    return {'W': w['W'], 'b': w['b']}", False),
+        ("    w['b'][0] = 9.0\n    return {k: w[k] - lr * np.asarray(grads[k]) for k in w}", False),
+    ],
+)
+def test_in_place_changes_to_arguments_are_seen_by_the_test(tmp_path, body, passed):
+    source = _in_place_source(tmp_path / "inplace_source.ipynb")
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1].source = "def step(w, grads, lr):\n" + body
+    sub = tmp_path / "inplace_sub.ipynb"
+    nbformat.write(nb, sub)
+    report = grade_submission(source, sub, **LIMITS)
+    assert report.parts["test"].points == (1.0 if passed else 0.0), report.summary()
+    if not passed:
+        assert "changed the" in report.parts["test"].message
+    # the test's changes to setup data never reach the next test cell
+    assert report.parts["test2"].points == 1.0, report.summary()

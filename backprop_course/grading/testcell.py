@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import io
 import math
 import numbers
 import traceback
 from dataclasses import dataclass
+
+import numpy as np
 
 from backprop_course.grading import regions
 
@@ -36,6 +39,26 @@ def _python_only(source: str) -> str:
         stripped = line.lstrip()
         lines.append("" if stripped.startswith(("%", "!")) else line)
     return "\n".join(lines)
+
+
+def _is_data(value, depth: int = 0) -> bool:
+    if depth > 20:
+        return False
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "biufcUS"
+    if isinstance(value, list | tuple | set):
+        return all(_is_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_is_data(v, depth + 1) for v in value.values())
+    return value is None or isinstance(value, numbers.Number | str | bytes)
+
+
+def _private_copy(value):
+    """A deep copy of mutable plain data (arrays, lists, dicts), so one test cannot change
+    what the next one sees; anything else (functions, proxies, modules) is shared."""
+    if isinstance(value, np.ndarray | list | tuple | dict | set) and _is_data(value):
+        return copy.deepcopy(value)
+    return value
 
 
 def run_setup(source: str, namespace: dict, filename: str) -> BaseException | None:
@@ -79,7 +102,7 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
-    scope = dict(namespace)
+    scope = {name: _private_copy(value) for name, value in namespace.items()}
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             exec(compile(tree, filename, "exec"), scope)
