@@ -278,9 +278,15 @@ class CourseFigure(Figure):
 
 
 def _new_figure(width: float, height: float, ncols: int = 1):
-    fig = CourseFigure(figsize=(width, height), layout="constrained")
+    # fixed margins: constrained layout costs more than the drawing itself on a widget redraw
+    fig = CourseFigure(figsize=(width, height))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, ncols) if ncols > 1 else fig.subplots()
+    if ncols > 1:
+        axes = fig.subplots(1, ncols)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.28)
+    else:
+        axes = fig.subplots()
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92)
     return fig, axes
 
 
@@ -654,7 +660,7 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
     by_id = {id(v): v for v in nodes}
     if set(frame.grads) != set(by_id):
         raise ValueError("frame does not belong to this graph; use backprop_frames(root)")
-    fig, ax = _new_figure(9.0, 4.0)
+    fig, ax = _new_figure(11.0, 4.2)
     step = frame.step
     labels, hot_edges = {}, []
     if step is not None:
@@ -663,7 +669,7 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
             if p is step.node:
                 slot.setdefault(id(p), []).append(i)
         for i, contrib in zip(slot.get(id(step.node), []), step.contributions, strict=False):
-            labels[i] = f"{contrib.local_grad:.2f} x {step.upstream:.2f} = {contrib.product:.2f}"
+            labels[i] = f"{contrib.local_grad:.3g} x {step.upstream:.3g}\n= {contrib.product:.3g}"
             hot_edges.append(edges[i])
 
     def edge_label(c, p, i):

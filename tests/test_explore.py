@@ -288,7 +288,12 @@ def test_plot_backprop_frame_highlights_the_current_step():
     ]
     assert acc_title
     labels = [t.get_text() for t in figs[1].axes[0].texts if " x " in t.get_text()]
-    assert labels == ["1.00 x 1.00 = 1.00"] * 2
+    assert labels == ["1 x 1\n= 1"] * 2  # local x incoming = product, on both edges into f
+    step3 = frames[3].step
+    labels = {t.get_text() for t in figs[3].axes[0].texts if " x " in t.get_text()}
+    assert labels == {
+        f"{c.local_grad:.3g} x {step3.upstream:.3g}\n= {c.product:.3g}" for c in step3.contributions
+    }
     pngs = {explore.figure_png(f) for f in figs}
     assert len(pngs) == len(figs)
     with pytest.raises(ValueError, match="belong"):

@@ -248,7 +248,7 @@ def draw_computation_graph(
         x, y = pos[id(v)]
         label = str(getattr(v, "label", "") or "")
         op = str(getattr(v, "op", "") or "")
-        head = label or ("·" if op else "input")
+        head = label or ("·" if op else "const")
         if op:
             head += f"  ({op})"
         lines = [head, f"data {_fmt(v.data, fmt)}"]
@@ -316,11 +316,11 @@ def draw_computation_graph(
             off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
             ax.text(
                 (x0 + x1) / 2,
-                (y0 + y1) / 2 + 0.12 + off,
+                (y0 + y1) / 2 + off,
                 text,
                 ha="center",
-                va="bottom",
-                fontsize=7.5,
+                va="center",
+                fontsize=7,
                 color=_HIGHLIGHT if hot else "#333333",
                 zorder=4,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
