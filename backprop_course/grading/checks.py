@@ -163,15 +163,17 @@ def diagnose(
             f"{name} contains NaN or infinity{where}: an overflow, a division by zero, "
             "or a learning rate so large that the iteration diverged?"
         )
-    if g.dtype.kind in "iu" and exp.dtype.kind == "f":
-        return (
-            f"{name} has integer dtype {g.dtype}, expected floating point: "
-            "start from a float array (e.g. np.zeros(d) or w.astype(float))"
-        )
+    got_dtype = g.dtype
+    integer = got_dtype.kind in "iu" and exp.dtype.kind == "f"
     g = g.astype(np.float64)
     e = exp.astype(np.float64)
     if _close(g, e, rtol, atol):
         return None
+    if integer:
+        return (
+            f"{name} has integer dtype {got_dtype}, expected floating point: "
+            "start from a float array (e.g. np.zeros(d) or w.astype(float))"
+        )
     if _close(g, -e, rtol, atol):
         return _factor_message(name, -1.0, batch_size)
     if g.ndim == 2 and g.shape[0] == g.shape[1] and _close(g.T, e, rtol, atol):
@@ -187,7 +189,7 @@ def diagnose(
     largest = float(np.max(np.abs(g - e)))
     return (
         f"{name}: {int(wrong.sum())} of {wrong.size} entries differ from the expected values "
-        f"(largest absolute error {largest:.3g})"
+        f"(the largest error is of order {largest:.0e})"
     )
 
 

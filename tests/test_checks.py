@@ -1,0 +1,149 @@
+"""Do the test helpers name what is wrong, and never print the expected values?"""
+
+import numpy as np
+import pytest
+
+from backprop_course.grading import checks
+from backprop_course.grading.checks import CheckFailed
+
+EXPECTED = np.array([[0.123456, -2.5, 3.75], [1.0, 0.5, -0.25]])
+
+
+def message(got, expected=EXPECTED, **kwargs):
+    text = checks.diagnose(got, expected, "grad", **kwargs)
+    assert text is not None, "diagnose accepted a wrong answer"
+    assert text.startswith("grad"), text
+    return text
+
+
+def test_right_answers_pass_within_tolerance():
+    assert checks.diagnose(EXPECTED + 1e-12, EXPECTED) is None
+    assert checks.diagnose(EXPECTED.tolist(), EXPECTED) is None
+    checks.check_array(EXPECTED.copy(), EXPECTED)
+    checks.check_scalar(np.float64(2.5), 2.5)
+    checks.check_scalar(2, 2.0)  # a Python int is a fine answer for a number
+
+
+def test_none_says_return_is_missing():
+    assert "forget to `return`" in message(None)
+
+
+@pytest.mark.parametrize("got", [{"a": 1}, "0.5", [[1, 2], [3]]])
+def test_non_arrays_are_named(got):
+    text = message(got)
+    assert "dict" in text or "dtype" in text or "could not be turned" in text
+
+
+def test_wrong_shape_gives_both_shapes():
+    text = message(np.zeros((4, 3)))
+    assert "(4, 3)" in text and "(2, 3)" in text
+
+
+def test_transposed_and_square_transposed():
+    assert "transposed" in message(EXPECTED.T)
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert "transposed" in message(square.T, square)
+
+
+def test_column_instead_of_flat_vector():
+    text = message(np.ones((3, 1)), np.ones(3))
+    assert "(3, 1)" in text and "same number of entries" in text
+    with pytest.raises(CheckFailed, match="column came back"):
+        checks.check_shape(np.ones((3, 1)), (3,), "d")
+
+
+def test_array_where_a_number_was_expected():
+    with pytest.raises(CheckFailed, match="expected a single number"):
+        checks.check_scalar(np.array([1.5]), 1.5, "loss")
+
+
+def test_not_finite_and_dtypes():
+    bad = EXPECTED.copy()
+    bad[1, 2] = np.nan
+    assert "NaN or infinity" in message(bad)
+    assert "(1, 2)" in message(bad)
+    assert "integer dtype" in message(np.round(EXPECTED).astype(int))
+    assert "boolean" in message(EXPECTED > 0)
+    assert "complex" in message(EXPECTED + 0j)
+    with pytest.raises(CheckFailed, match="bool"):
+        checks.check_scalar(True, 1.0, "n")
+
+
+def test_sign_and_constant_factors():
+    assert "wrong sign" in message(-EXPECTED)
+    assert "factor of 2 (too large)" in message(2 * EXPECTED)
+    assert "factor of 2 (too small)" in message(EXPECTED / 2)
+    text = message(-2 * EXPECTED)
+    assert "wrong sign" in text and "factor of 2" in text
+    assert "factor of 3" in message(3 * EXPECTED)
+
+
+def test_batch_factors_are_named():
+    text = message(16 * EXPECTED, batch_size=16)
+    assert "1/N is missing" in text and "16" in text
+    assert "divided by N once too often" in message(EXPECTED / 16, batch_size=16)
+    # without a batch size a factor 16 is just a factor
+    assert "1/N" not in message(16 * EXPECTED)
+
+
+def test_near_miss_and_partly_wrong():
+    assert "close to the expected value" in message(EXPECTED * 1.001)
+    partly = EXPECTED.copy()
+    partly[0, 1] += 1.0
+    text = message(partly)
+    assert "1 of 6 entries differ" in text
+
+
+@pytest.mark.parametrize("factor", [1.0, -1.0, 2.0, 0.5, 7.0, 1.001])
+def test_messages_never_print_the_expected_values(factor):
+    got = EXPECTED * factor
+    got[0, 0] += 0.3  # partly wrong as well, to reach every branch
+    for g in (EXPECTED * factor, got, EXPECTED.T * factor):
+        text = checks.diagnose(g, EXPECTED, "grad", batch_size=6) or ""
+        for value in ("0.123", "2.5", "3.75", "-0.25"):
+            assert value not in text, (value, text)
+
+
+def test_check_params_names_the_key():
+    expected = {"W1": np.ones((2, 3)), "b1": np.full(3, 0.5)}
+    with pytest.raises(CheckFailed, match="missing the key"):
+        checks.check_params({"W1": np.ones((2, 3))}, expected)
+    with pytest.raises(CheckFailed, match="unexpected key"):
+        checks.check_params({**expected, "W2": np.ones(1)}, expected)
+    with pytest.raises(CheckFailed, match=r"grads\['b1'\] is all zeros"):
+        checks.check_params({"W1": np.ones((2, 3)), "b1": np.zeros(3)}, expected)
+    with pytest.raises(CheckFailed, match=r"grads\['W1'\] has shape \(3, 2\).*transposed"):
+        checks.check_params({"W1": np.ones((3, 2)), "b1": np.full(3, 0.5)}, expected)
+    with pytest.raises(CheckFailed, match="1/N is missing"):
+        checks.check_params(
+            {"W1": 8 * np.ones((2, 3)), "b1": np.full(3, 0.5)}, expected, batch_size=8
+        )
+    with pytest.raises(CheckFailed, match="is a list"):
+        checks.check_params([1, 2], expected)
+    with pytest.raises(CheckFailed, match="forget to `return`"):
+        checks.check_params(None, expected)
+    checks.check_params({k: v.copy() for k, v in expected.items()}, expected)
+
+
+def test_check_unchanged_arrays_and_dicts():
+    w = np.array([1.0, 2.0])
+    checks.check_unchanged(w.copy(), w, "w")
+    saved = {"W1": np.ones(2), "b1": np.zeros(1)}
+    params = {k: v.copy() for k, v in saved.items()}
+    params["b1"] -= 0.1
+    with pytest.raises(CheckFailed, match=r"argument params\['b1'\] in place"):
+        checks.check_unchanged(saved, params, "params")
+    nan = np.array([np.nan, 1.0])
+    checks.check_unchanged(nan.copy(), nan, "v")  # NaN equals NaN for this purpose
+
+
+def test_check_finite_returns_the_array():
+    arr = checks.check_finite([1.0, 2.0], "x")
+    assert isinstance(arr, np.ndarray) and arr.shape == (2,)
+    with pytest.raises(CheckFailed, match="NaN or infinity"):
+        checks.check_finite(np.array([[1.0, np.inf]]), "x")
+
+
+def test_check_failed_is_an_assertion_error():
+    # nbgrader and our grader both count an AssertionError as a failed test
+    assert issubclass(CheckFailed, AssertionError)
