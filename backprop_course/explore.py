@@ -194,9 +194,24 @@ class DescentResult:
         last = self.losses[-1]
         return float(last) if np.isfinite(last) else math.inf
 
+    @property
+    def unstable(self) -> bool | None:
+        """``lr > 2 / lambda_max`` on a quadratic (divergence is then only a matter of steps,
+        even if the loss has not grown yet); None on the non-convex surface."""
+        if self.max_stable_lr is None:
+            return None
+        return self.lr > self.max_stable_lr
+
     def summary(self) -> str:
-        """One line such as ``lr=0.050 final loss=1.2e-03 converging (max stable lr=0.100)``."""
-        state = "DIVERGED" if self.diverged else "converging"
+        """One line such as ``lr=0.05 steps=40 final loss=0.0742 converging (max stable
+        lr=0.1)``; the state is ``DIVERGED``, ``unstable, not yet diverged`` or ``converging``.
+        """
+        if self.diverged:
+            state = "DIVERGED"
+        elif self.unstable:
+            state = "unstable, not yet diverged"
+        else:
+            state = "converging"
         text = f"lr={self.lr:.3g} steps={self.n_steps} final loss={self.final_loss:.3g} {state}"
         if self.max_stable_lr is not None:
             text += f" (max stable lr={self.max_stable_lr:.3g})"

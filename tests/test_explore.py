@@ -67,6 +67,18 @@ def test_good_rate_decreases_the_loss_every_step_and_matches_the_update_rule():
     np.testing.assert_allclose(r.losses, [s.f(p) for p in r.path])
 
 
+def test_above_the_bound_a_short_run_is_called_unstable_not_converging():
+    t = np.radians(30)
+    flat, steep = np.array([np.cos(t), np.sin(t)]), np.array([-np.sin(t), np.cos(t)])
+    start = 3 * flat + 0.05 * steep  # mostly along the flat eigenvector (eigenvalue 1)
+    r = explore.descent("ill_conditioned", lr=0.105, n_steps=2, start=start)
+    assert not r.diverged and r.losses[-1] < r.losses[0]  # the flat direction still wins
+    assert r.unstable and "unstable, not yet diverged" in r.summary()
+    assert explore.descent("ill_conditioned", lr=0.105, n_steps=200, start=start).diverged
+    assert explore.descent("ill_conditioned", lr=0.095, n_steps=2).unstable is False
+    assert explore.descent("nonconvex", lr=0.05, n_steps=2).unstable is None
+
+
 def test_overflow_is_divergence_with_nan_rows():
     r = explore.descent("ill_conditioned", lr=50.0, n_steps=300)
     assert r.diverged and math.isinf(r.final_loss)
