@@ -57,3 +57,59 @@ def test_console_script_defaults_to_solutions_and_exercises_in_cwd(course):
     )
     assert proc.returncode == 0, proc.stderr
     assert (course / "exercises" / "01_fixture.ipynb").is_file()
+
+
+def test_grade_writes_results_and_reports_progress(tmp_path, capsys):
+    from grader_fixtures.submissions import SOURCE, submission
+
+    good = submission(tmp_path, "alice", {})
+    out = tmp_path / "out"
+    code = main(
+        ["grade", str(SOURCE), str(good), str(tmp_path / "nobody.ipynb"), "--out", str(out)]
+        + ["--jobs", "1", "--timeout", "5", "--memory-mb", "512", "--gradescope"]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "[2/2]" in captured.err and "alice.ipynb: 6/6 graded" in captured.err
+    assert (out / "grades.csv").read_text().splitlines()[1:] == [
+        "alice,graded,2,3,1,6,6",
+        "nobody,invalid,0,0,0,0,6",
+    ]
+    assert (out / "gradescope" / "alice" / "results.json").is_file()
+
+
+def test_check_prints_the_public_score_and_fails_until_complete(tmp_path, capsys):
+    from grader_fixtures.submissions import submission
+
+    wrong = submission(tmp_path, "mine", {"learning_rate": "learning_rate = 0.25"})
+    assert main(["check", str(wrong), "--timeout", "5", "--memory-mb", "512"]) == 1
+    out = capsys.readouterr().out
+    assert "test_learning_rate: 0 / 1 failed" in out
+    assert "not the largest stable rate" in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["grade", "s.ipynb", "--out", "o", "--jobs", "0"], ["check", "x", "--timeout", "-1"]]
+)
+def test_nonpositive_limits_are_rejected_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "must be positive" in capsys.readouterr().err
+
+
+def test_grade_with_a_broken_source_exits_2_naming_it(tmp_path, capsys):
+    bad = tmp_path / "source.ipynb"
+    bad.write_text("[]", encoding="utf-8")
+    assert main(["grade", str(bad), str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "source.ipynb" in capsys.readouterr().err
+
+
+def test_lab_opens_jupyterlab_on_the_lectures_folder(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd: calls.append(cmd) or 0)
+    (tmp_path / "lectures").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["lab"]) == 0
+    assert calls[0][1:3] == ["-m", "jupyterlab"]
+    assert calls[0][3] == f"--notebook-dir={tmp_path / 'lectures'}"
