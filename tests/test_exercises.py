@@ -843,14 +843,64 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
 ]
 
 
-#: Wrong answers that are only wrong because they modify an argument in place. Through the
-#: grader's proxies the trusted test sees a copy of the argument, so these are caught only once
-#: the proxy writes kernel-side changes back (asked for in /tmp/coord/NOTES.md, 11:33).
-IN_PLACE = {
-    ("01_perceptron.ipynb", "updates w in place"),
-    ("02_gradient_descent.ipynb", "updates w0 in place"),
-    ("04_backprop_derivation.ipynb", "updates the caller's params in place"),
-    ("06_training_with_sgd.ipynb", "updates params in place"),
+#: Right answers that call the course's own implementation of what the part asks for: each
+#: must earn nothing on its part. They share one submission per notebook.
+FORBIDDEN_ANSWERS = {
+    "01_perceptron.ipynb": [
+        (
+            "signed_distance",
+            "from backprop_course import perceptron\n"
+            "return perceptron.signed_distance(X, w, b, normalize=True)",
+            "signed_distance_tests",
+        ),
+        (
+            "criterion_gradient",
+            "from backprop_course.perceptron import criterion_gradient as cg\nreturn cg(X, y, w, b)",
+            "criterion_gradient_tests",
+        ),
+    ],
+    "02_gradient_descent.ipynb": [
+        (
+            "gradient_descent",
+            "from backprop_course import optim\nreturn optim.gradient_descent(grad_fn, w0, lr, n_steps)",
+            "gradient_descent_tests",
+        ),
+    ],
+    "03_naive_gradients.ipynb": [
+        (
+            "loglog_slope",
+            "from backprop_course.plots import loglog_slope as slope\nreturn slope(sizes, costs)",
+            "loglog_slope_tests",
+        ),
+        (
+            "finite_difference_gradients",
+            "import importlib\nnaive = importlib.import_module('backprop_course.naive')\n"
+            "r = naive.finite_difference_gradients(loss_fn, params, eps)\nreturn r.grads, r.n_forward",
+            "finite_difference_gradients_tests",
+        ),
+    ],
+    "04_backprop_derivation.ipynb": [
+        (
+            "sigmoid_prime",
+            "from backprop_course.activations import sigmoid_derivative\nreturn sigmoid_derivative(a)",
+            "sigmoid_prime_tests",
+        ),
+    ],
+    "05_matrix_backprop.ipynb": [
+        (
+            "loss_and_grads",
+            "from backprop_course import mlp\n"
+            "return mlp.loss_and_grads(params, X, y, hidden='tanh', output='sigmoid', loss='bce')",
+            "loss_and_grads_tests",
+        ),
+    ],
+    "06_training_with_sgd.ipynb": [
+        (
+            "sgd_step",
+            "from backprop_course import optim\nreturn optim.sgd_step(params, grads, lr)",
+            "sgd_step_tests",
+        ),
+    ],
 }
 
 _REGION = re.compile(
@@ -946,16 +996,17 @@ def graded(name: str):
     solution_nb = nbformat.read(source, as_version=4)
     submissions = [source, tmp / "exercises" / name]
     rounds = pack_rounds(name)
-    for i, group in enumerate(rounds):
+    for i, group in enumerate([FORBIDDEN_ANSWERS[name], *rounds]):
         nb = nbformat.from_dict(solution_nb)
         cells = _cells_by_id(nb)
-        for answer, code, _, _ in group:
+        for answer, code, *_ in group:
             cells[answer].source = replace_solution(cells[answer].source, code)
         path = tmp / f"wrong_{i:02d}.ipynb"
         nbformat.write(nb, path)
         submissions.append(path)
     reports = grade_batch(source, submissions, tmp / "out", jobs=2, timeout=120, progress=False)
-    return reports[0], reports[1], list(zip(rounds, reports[2:], strict=True))
+    solution, exercise, forbidden, *wrong = reports
+    return solution, exercise, forbidden, list(zip(rounds, wrong, strict=True))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -980,7 +1031,7 @@ def test_notebook_declares_forbidden_modules(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_solution_scores_full_marks(name):
-    solution, _, _ = graded(name)
+    solution, *_ = graded(name)
     failed = {k: p.message for k, p in solution.parts.items() if p.points != p.max_points}
     assert not failed, f"{name}: the solution loses points: {failed}"
     assert solution.total == solution.max_total > 0
@@ -988,7 +1039,7 @@ def test_solution_scores_full_marks(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_fresh_exercise_scores_zero_not_attempted(name):
-    _, exercise, _ = graded(name)
+    exercise = graded(name)[1]
     assert exercise.total == 0
     states = {k: p.status for k, p in exercise.parts.items()}
     assert set(states.values()) == {"not attempted"}, states
@@ -996,28 +1047,23 @@ def test_fresh_exercise_scores_zero_not_attempted(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_wrong_answers_earn_nothing_on_the_part_they_break(name):
-    _, _, rounds = graded(name)
+    rounds = graded(name)[3]
     missed = []
     for group, report in rounds:
         for answer, _, target, why in group:
             part = report.parts[target]
-            if part.points != 0 and (name, why) not in IN_PLACE:
+            if part.points != 0:
                 missed.append(f"{answer} [{why}]: {part.points} points on {target}")
     assert not missed, f"{name}: wrong answers that earned points: {missed}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the grader's proxies do not yet write in-place changes of arguments back",
-)
-def test_in_place_updates_earn_nothing():
-    missed = []
-    for name, why in sorted(IN_PLACE):
-        for group, report in graded(name)[2]:
-            for answer, _, target, w in group:
-                if w == why and report.parts[target].points != 0:
-                    missed.append(f"{name} {answer} [{why}]")
-    assert not missed, f"in-place updates that earned points: {missed}"
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_answers_using_the_course_implementation_earn_nothing(name):
+    report = graded(name)[2]
+    for answer, _, target in FORBIDDEN_ANSWERS[name]:
+        part = report.parts[target]
+        assert part.points == 0, f"{name}: {answer} calls a forbidden module and earned points"
+        assert "backprop_course." in part.message, part.message
 
 
 def test_exercises_folder_is_up_to_date():
