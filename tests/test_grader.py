@@ -180,3 +180,15 @@ def test_in_place_changes_to_arguments_are_seen_by_the_test(tmp_path, body, pass
         assert "changed the" in report.parts["test"].message
     # the test's changes to setup data never reach the next test cell
     assert report.parts["test2"].points == 1.0, report.summary()
+
+
+def test_a_students_message_cannot_leak_hidden_test_inputs(tmp_path):
+    leak = (
+        "def scaled_sum(X, c):\n"
+        "    if np.shape(X) != (3, 2):\n"
+        "        raise ValueError(f'hidden input: {np.asarray(X).tolist()} {c}')\n"
+        "    return c * np.sum(X, axis=0)"
+    )
+    part = grade(submission(tmp_path, "leak", {"scaled_sum": leak})).parts["test_scaled_sum"]
+    assert part.points == 0.0
+    assert part.message == "scaled_sum raised ValueError (in a hidden test)"

@@ -36,6 +36,14 @@ class StudentError(Exception):
         self.outcome = outcome
         super().__init__(f"{answer}: {outcome.describe()}")
 
+    def brief(self) -> str:
+        """What happened without the student's message (for failures in hidden tests, whose
+        inputs a student could otherwise print through an exception message)."""
+        if self.outcome.status == "error":
+            known = isinstance(getattr(builtins, self.outcome.ename, None), type)
+            return f"{self.answer} raised {self.outcome.ename if known else 'an exception'}"
+        return f"{self.answer}: {self.outcome.describe()}"
+
     @property
     def not_attempted(self) -> bool:
         """True when the student's code still raises ``NotImplementedError``."""

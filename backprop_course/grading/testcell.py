@@ -86,10 +86,12 @@ def _where(exc: BaseException, filename: str, source: str) -> str:
 
 def describe_error(exc: BaseException, filename: str, source: str) -> str:
     """One line: exception type and message, and where in the test it happened."""
-    text = str(exc).strip()
-    name = getattr(exc, "report_name", None) or type(exc).__name__
-    message = f"{name}: {text}" if text else name
     where = _where(exc, filename, source)
+    if where == "in a hidden test" and hasattr(exc, "brief"):
+        return f"{exc.brief()} ({where})"
+    text = str(exc).strip()
+    name = type(exc).__name__
+    message = f"{name}: {text}" if text else name
     return f"{message} ({where})" if where else message
 
 
