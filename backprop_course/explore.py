@@ -660,32 +660,38 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
 def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
     """Draw the graph with the partial gradients of ``frame``; the current node is orange.
 
-    Edges of the current step carry ``local x incoming = product``; children that accumulate
-    are listed in the title.
+    The edges of the current step are orange and labelled with their local derivative
+    ``d node / d child``; a box below the graph writes out each
+    ``child.grad += local x incoming = product``. Children that accumulate (a second or later
+    contribution) have a purple border and are named in the title.
 
     >>> root = example_graph("neuron")
     >>> frames = backprop_frames(root)
     >>> fig = plot_backprop_frame(root, frames[1])
-    >>> fig.axes[0].get_title().startswith("Step 1/")
-    True
+    >>> fig.axes[0].get_title()
+    'Step 1/7: node L (**2) sends dL/dL = 1 to its inputs'
     """
     if not isinstance(frame, BackpropFrame):
         raise ValueError(f"frame must be a BackpropFrame, got {type(frame).__name__}")
+    if not isinstance(root, scalar.Value):
+        raise ValueError(f"root must be a scalar.Value, got {type(root).__name__}")
     nodes, edges = root.trace()
     by_id = {id(v): v for v in nodes}
     if set(frame.grads) != set(by_id):
         raise ValueError("frame does not belong to this graph; use backprop_frames(root)")
-    fig, ax = _new_figure(11.0, 4.2)
+    fig, ax = _new_figure(9.0, 4.0)
     step = frame.step
-    labels, hot_edges = {}, []
+    labels, hot_edges, lines = {}, [], []
     if step is not None:
-        slot = {}
-        for i, (_child, p) in enumerate(edges):
-            if p is step.node:
-                slot.setdefault(id(p), []).append(i)
-        for i, contrib in zip(slot.get(id(step.node), []), step.contributions, strict=False):
-            labels[i] = f"{contrib.local_grad:.3g} x {step.upstream:.3g}\n= {contrib.product:.3g}"
+        slots = [i for i, (_child, p) in enumerate(edges) if p is step.node]
+        for i, c in zip(slots, step.contributions, strict=True):
+            labels[i] = f"{c.local_grad:.3g}"
             hot_edges.append(edges[i])
+            lines.append(
+                f"{_name(c.child)}.grad += {_num(c.local_grad)} x {_num(step.upstream)}"
+                f" = {_num(c.product)}   ->  {_num(c.child_grad_after)}"
+                + ("   (accumulates)" if id(c.child) in frame.accumulated else "")
+            )
 
     def edge_label(c, p, i):
         return labels.get(i)
@@ -700,13 +706,30 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
         grads=grads,
         outline={by_id[k]: ACCUMULATE_COLOUR for k in frame.accumulated},
     )
-    n_steps = frame.text.split("/", 1)[1].split(":", 1)[0] if step is not None else ""
     if step is None:
-        title = "Before the backward pass: dL/dL = 1"
+        title = f"Before the backward pass: dL/d{_name(root)} = 1"
     else:
-        title = f"Step {frame.index}/{n_steps}: node {_name(step.node)} sends its gradient down"
+        n_steps = frame.text.split("/", 1)[1].split(":", 1)[0]
+        what = f"{_name(step.node)} ({step.node.op})" if step.node.label else _name(step.node)
+        title = (
+            f"Step {frame.index}/{n_steps}: node {what} sends "
+            f"dL/d{_name(step.node)} = {step.upstream:.4g} to its inputs"
+        )
         acc = [_name(by_id[k]) for k in sorted(frame.accumulated, key=list(by_id).index)]
         if acc:
-            title += f"; accumulating into {', '.join(acc)}"
+            title += f"; {', '.join(acc)} accumulate"
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo - 0.45 * len(lines) - 0.2, hi)
+        ax.text(
+            0.01,
+            0.01,
+            "\n".join(lines),
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            family="monospace",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.4", "fc": "#fff7ec", "ec": "#ff7f0e"},
+        )
     ax.set_title(title, fontsize=10)
     return fig

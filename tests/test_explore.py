@@ -295,17 +295,15 @@ def test_plot_backprop_frame_highlights_the_current_step():
     frames = explore.backprop_frames(root)
     figs = [explore.plot_backprop_frame(root, f) for f in frames]
     assert figs[0].axes[0].get_title().startswith("Before")
-    acc_title = [
-        f.axes[0].get_title() for f in figs if "accumulating into" in f.axes[0].get_title()
-    ]
-    assert acc_title
-    labels = [t.get_text() for t in figs[1].axes[0].texts if " x " in t.get_text()]
-    assert labels == ["1 x 1\n= 1"] * 2  # local x incoming = product, on both edges into f
+    acc_titles = [f.axes[0].get_title() for f in figs if " accumulate" in f.axes[0].get_title()]
+    assert len(acc_titles) == sum(bool(f.accumulated) for f in frames) >= 1
     step3 = frames[3].step
-    labels = {t.get_text() for t in figs[3].axes[0].texts if " x " in t.get_text()}
-    assert labels == {
-        f"{c.local_grad:.3g} x {step3.upstream:.3g}\n= {c.product:.3g}" for c in step3.contributions
-    }
+    texts = [t.get_text() for t in figs[3].axes[0].texts]
+    for c in step3.contributions:  # local derivatives on the edges, products written out
+        assert f"{c.local_grad:.3g}" in texts
+        assert any(f"{c.child.label}.grad += " in t and f"{c.product:.3f}" in t for t in texts)
+    assert any("(accumulates)" in t for t in texts)  # step 3 adds v's message to x's
+    assert "x accumulate" in figs[3].axes[0].get_title()
     pngs = {explore.figure_png(f) for f in figs}
     assert len(pngs) == len(figs)
     with pytest.raises(ValueError, match="belong"):

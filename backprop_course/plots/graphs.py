@@ -320,7 +320,7 @@ def draw_computation_graph(
                 text,
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=7.5,
                 color=_HIGHLIGHT if hot else "#333333",
                 zorder=4,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
