@@ -180,6 +180,12 @@ BANK = {
         {DER},
         "backprop_course.gradcheck",
     ),
+    "kills_its_grading_worker": (
+        {"derivative": "def derivative(f, x):\n    import os\n    os.kill(os.getppid(), 9)"},
+        None,
+        {SUM, DER, LR},
+        "killed",
+    ),
     "returns_a_function": (
         {"scaled_sum": "def scaled_sum(X, c):\n    return lambda: 0"},
         None,

@@ -181,26 +181,34 @@ def grade_batch(
             finished(i, _grade_one(*a, pipeline=i + 1 < len(args)))
         _close_spare()
     else:
-        pending = list(range(len(subs)))
-        for _attempt in range(2):
-            if not pending:
-                break
-            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = {pool.submit(_grade_one, *args[i], True): i for i in pending}
-                pending = []
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+
+        def run_pool(indices: list[int], size: int, pipeline: bool) -> list[int]:
+            """Grade ``indices`` in a pool; return those lost because a worker died."""
+            lost = []
+            with ProcessPoolExecutor(max_workers=size, mp_context=context) as pool:
+                futures = {pool.submit(_grade_one, *args[i], pipeline): i for i in indices}
                 for future in as_completed(futures):
                     i = futures[future]
                     try:
                         finished(i, future.result())
                     except BrokenProcessPool:
-                        pending.append(i)
+                        lost.append(i)
                     except Exception as exc:
                         message = f"the grader failed: {type(exc).__name__}: {exc}"
                         finished(i, _failed_report(source, subs[i], parts, message))
+            return sorted(lost)
+
+        # a submission's code can kill its worker (its kernel's parent), which breaks the
+        # pool for every submission in flight: retry those once, then alone, so only the
+        # culprit loses its points
+        pending = run_pool(list(range(len(subs))), workers, True)
+        if pending:
+            pending = run_pool(pending, workers, True)
         for i in pending:
-            message = "a grading worker process died twice on this submission"
-            finished(i, _failed_report(source, subs[i], parts, message))
+            if run_pool([i], 1, False):
+                message = "the grading process was killed while grading this submission"
+                finished(i, _failed_report(source, subs[i], parts, message))
     final = [r for r in reports if r is not None]
     write_csv(list(zip(ids, final, strict=True)), [gid for gid, _ in parts], out_dir / "grades.csv")
     if gradescope and len(final) == 1:
