@@ -216,6 +216,9 @@ def test_complexity_plot_is_log_log_with_fitted_slopes():
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert _legend(ax) == ["naive (slope 2.00)", "backprop (slope 1.00)"]
     assert ax.get_ylabel() == "multiplications" and ax.get_xlabel() and ax.get_title()
+    # the measured sizes label the x axis (no colliding minor labels on a short range)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "8", "16", "32", "64"]
+    assert not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
 
 
 def test_loglog_slope_recovers_power_law_with_noise():

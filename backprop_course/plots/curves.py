@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import NullFormatter
 
 from .._validate import as_matrix, as_vector, check_count
 
@@ -547,6 +548,10 @@ def complexity_plot(
         ax.plot(sizes_arr, np.asarray(c, float), "o-", label=f"{m} (slope {slopes[m]:.2f})")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short ranges
+    ticks = np.unique(sizes_arr)
+    if ticks.size <= 12 and np.all(ticks == np.round(ticks)):  # label the measured sizes
+        ax.set_xticks(ticks, labels=[f"{int(t):,}" for t in ticks])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
