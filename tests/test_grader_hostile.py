@@ -113,6 +113,17 @@ BANK = {
         {SUM},
         "MemoryError",
     ),
+    "raises_its_own_memory_limit": (
+        {
+            "scaled_sum": "import resource\ntry:\n"
+            "    resource.setrlimit(resource.RLIMIT_AS, (-1, -1))\nexcept (ValueError, OSError):\n"
+            "    pass\ndef scaled_sum(X, c):\n    big = bytearray(4 * 1024 ** 3)\n"
+            "    return c * np.sum(X, axis=0)"
+        },
+        None,
+        {SUM},
+        "MemoryError",
+    ),
     "monkeypatched_numpy": (
         {
             "scaled_sum": WRONG_SUM + "np.allclose = lambda *a, **k: True\n"

@@ -34,6 +34,35 @@ def _vm_size_bytes() -> int:
         return 0
 
 
+def _drop_sys_resource() -> None:
+    """As root, give up CAP_SYS_RESOURCE so the student cannot raise the limits back (Linux)."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    cap_sys_resource = 24
+    libc.prctl(24, cap_sys_resource, 0, 0, 0)  # PR_CAPBSET_DROP: not even for children
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(header), data) != 0:
+        return
+    mask = ~(1 << cap_sys_resource) & 0xFFFFFFFF
+    data[0].effective &= mask
+    data[0].permitted &= mask
+    data[0].inheritable &= mask
+    libc.capset(ctypes.byref(header), data)
+
+
 def limit_memory(extra_bytes: int) -> int:
     """Cap the address space at the current size plus ``extra_bytes``; return the cap (0: none)."""
     try:
@@ -45,6 +74,7 @@ def limit_memory(extra_bytes: int) -> int:
         return 0
     cap = _vm_size_bytes() + extra_bytes
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    _drop_sys_resource()
     return cap
 
 
