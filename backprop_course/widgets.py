@@ -50,9 +50,10 @@ _DRAW_LOCK = threading.Lock()
 _IMAGE_LAYOUT = {"width": "100%", "max_width": "760px"}
 
 
-def _png(fig) -> bytes:
+def _png(plot, *args) -> bytes:
+    """PNG bytes of ``plot(*args)`` (an explore figure function), drawn under the lock."""
     with _DRAW_LOCK:
-        return explore.figure_png(fig, dpi=80)
+        return explore.figure_png(plot(*args), dpi=80)
 
 
 def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
@@ -132,7 +133,7 @@ class LearningRateExplorer(widgets.VBox):
             if lr_max is None
             else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
         )
-        self.image.value = _png(explore.plot_descent(r))
+        self.image.value = _png(explore.plot_descent, r)
         self.result = r
         self.label.value = r.summary()
         return r
@@ -340,7 +341,7 @@ class TrainingExplorer(widgets.VBox):
 
         try:
             result = explore.train(callback=callback, **settings)
-            png = None if self._generation != generation else _png(explore.plot_training(result))
+            png = None if self._generation != generation else _png(explore.plot_training, result)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
             with self._lock:
                 if self._generation == generation:
@@ -501,7 +502,7 @@ class BackpropStepper(widgets.VBox):
         self.index = index
         frame = self.frames[index]
         if index not in self._png_cache:
-            self._png_cache[index] = _png(explore.plot_backprop_frame(self.root, frame))
+            self._png_cache[index] = _png(explore.plot_backprop_frame, self.root, frame)
         self.image.value = self._png_cache[index]
         last = len(self.frames) - 1
         done = " (done: every gradient is final)" if index == last else ""
