@@ -219,6 +219,36 @@ def test_there_are_lectures():
     assert LECTURES, "no lectures/*.ipynb found"
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[\s`$]", "", text)
+
+
+def test_notation_table_in_lecture_03_matches_the_mlp_docstring():
+    """Does lecture 3 teach the same notation table as ``mlp``'s docstring, row for row?"""
+    from backprop_course import mlp
+
+    lines = mlp.__doc__.splitlines()
+    rules = [i for i, line in enumerate(lines) if re.fullmatch(r"\s*=+(\s+=+)+\s*", line)]
+    assert len(rules) == 3, "mlp's docstring should hold one table (header, rule, rows, rule)"
+    expected = [re.split(r"\s{2,}", line.strip()) for line in lines[rules[1] + 1 : rules[2]]]
+
+    path = next(p for p in LECTURES if p.name.startswith("03_"))
+    nb = nbformat.read(path, as_version=4)
+    table = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.lstrip().startswith("|") and not re.fullmatch(r"[|\-\s:]+", line.strip())
+    ]
+    rows = table[1:]  # after the header row
+    assert len(rows) == len(expected), (
+        f"{len(rows)} table rows in {path.name}, mlp has {len(expected)}"
+    )
+    for got, want in zip(rows, expected, strict=True):
+        assert len(got) == 4 and _squash(got[3]) == _squash(want[3]), (got, want)
+
+
 @pytest.mark.parametrize("path", LECTURES, ids=[p.name for p in LECTURES])
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
 def test_lecture(path, check):
