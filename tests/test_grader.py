@@ -192,3 +192,13 @@ def test_a_students_message_cannot_leak_hidden_test_inputs(tmp_path):
     part = grade(submission(tmp_path, "leak", {"scaled_sum": leak})).parts["test_scaled_sum"]
     assert part.points == 0.0
     assert part.message == "scaled_sum raised ValueError (in a hidden test)"
+
+
+def test_an_oversized_submission_is_invalid_without_being_parsed(tmp_path, monkeypatch):
+    from backprop_course.grading import grade as grade_module
+
+    monkeypatch.setattr(grade_module, "MAX_SUBMISSION_BYTES", 1000)
+    path = submission(tmp_path, "huge", {})
+    report = grade(path)
+    assert report.status == "invalid" and report.total == 0.0
+    assert "a submission may have" in report.messages[0]

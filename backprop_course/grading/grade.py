@@ -36,6 +36,8 @@ from backprop_course.grading.testcell import run_setup, run_test
 DEFAULT_TIMEOUT = 10.0
 #: Default megabytes a submission may allocate in its kernel.
 DEFAULT_MEMORY_MB = 1024.0
+#: Largest submission file read (bytes); outputs are never needed, so this is generous.
+MAX_SUBMISSION_BYTES = 50_000_000
 
 
 class Unanswered:
@@ -297,6 +299,12 @@ def grade_submission(
     grader = _Grader(source_nb, Path(source).name, public_only=public_only)
     report = SubmissionReport(str(source), str(submission))
     try:
+        size = Path(submission).stat().st_size if Path(submission).is_file() else 0
+        if size > MAX_SUBMISSION_BYTES:
+            raise nbmod.NotebookError(
+                f"{submission}: {size / 1e6:.0f} MB is more than the "
+                f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB a submission may have"
+            )
         sub = nbmod.read_notebook(submission)
     except nbmod.NotebookError as exc:
         report.invalid = True
