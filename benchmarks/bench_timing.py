@@ -24,6 +24,7 @@ class Timing:
 
     samples: list[float] = field(default_factory=list)
     loops: int = 1
+    cpu_samples: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -38,17 +39,25 @@ class Timing:
         return float(np.max(self.samples))
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "median_s": self.median,
             "min_s": self.min,
             "max_s": self.max,
             "repeats": len(self.samples),
             "loops_per_repeat": self.loops,
+            "samples_s": list(self.samples),
         }
+        if self.cpu_samples:
+            out["cpu_median_s"] = float(np.median(self.cpu_samples))
+            out["cpu_min_s"] = float(np.min(self.cpu_samples))
+            out["cpu_max_s"] = float(np.max(self.cpu_samples))
+        return out
 
 
 def _loops_for(fn: Callable[[], object], target: float, max_loops: int = 100_000) -> int:
     """How many calls make one repeat last about ``target`` seconds (at least one call)."""
+    if target <= 0:
+        return 1
     t0 = time.perf_counter()
     fn()
     one = time.perf_counter() - t0
@@ -74,6 +83,10 @@ def time_interleaved(
 ) -> dict[str, Timing]:
     """Time each callable (seconds per call), interleaving the repeats of all of them.
 
+    Records wall time and the process's CPU time per call. On one thread the CPU time is the
+    work itself, unaffected by the scheduler handing the core to other users; with more
+    threads it also counts threads spinning while they wait, so only wall time means much.
+
     Each callable is first called ``warmup`` times (work arrays, caches, lazy imports), then
     calibrated so that one repeat lasts about ``target`` seconds (a dict gives one target per
     name: 0 means a single call per repeat, for slow implementations).
@@ -88,10 +101,12 @@ def time_interleaved(
     for _ in range(repeats):
         for name, fn in fns.items():
             n = loops[name]
+            c0 = time.process_time()
             t0 = time.perf_counter()
             for _ in range(n):
                 fn()
             out[name].samples.append((time.perf_counter() - t0) / n)
+            out[name].cpu_samples.append((time.process_time() - c0) / n)
     return out
 
 
