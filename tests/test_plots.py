@@ -252,3 +252,16 @@ def test_curves_plot_labels_and_validation():
         curves.curves_plot([0, 1], {"a": [1, 2, 3]})
     with pytest.raises(ValueError, match="positive"):
         curves.curves_plot([0, 1], {"a": [1, 0]}, logy=True)
+
+
+def test_decision_boundary_three_classes_regions_follow_the_prediction():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(60, 2))
+    y = np.digitize(X[:, 0], [-1.0, 1.0])  # classes 0, 1, 2 in vertical bands
+
+    ax = curves.decision_boundary(lambda P: np.digitize(P[:, 0], [-1.0, 1.0]), X, y, resolution=30)
+    assert sorted(_legend(ax)) == ["y = 0", "y = 1", "y = 2"]
+    filled = ax.collections[0]  # the contourf set: one level band per class
+    assert len(filled.get_paths()) == 3
+    # no boundary line is drawn for more than two classes unless a threshold is given
+    assert len(ax.collections) == 1 + 3
