@@ -149,13 +149,24 @@ def _only_local(route):
         route.abort()
 
 
-def _stable_src(img, page, quiet_ms: int = 1000, timeout_s: float = 60.0) -> str:
-    """The image's ``src`` once it has not changed for ``quiet_ms``."""
+# the bytes the <img> shows (ipywidgets serves them from a blob: URL that is new on every
+# update, so comparing ``src`` alone would pass even if the picture were the same)
+_IMAGE_DIGEST = """async (img) => {
+    if (!img.src) return "";
+    const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+    let h = 0;
+    for (const b of bytes) h = (Math.imul(h, 31) + b) >>> 0;
+    return bytes.length + ":" + h;
+}"""
+
+
+def _stable_image(img, page, quiet_ms: int = 1000, timeout_s: float = 60.0) -> str:
+    """A digest of the image's bytes once they have not changed for ``quiet_ms``."""
     deadline = time.monotonic() + timeout_s
-    last, since = img.get_attribute("src"), time.monotonic()
+    last, since = img.evaluate(_IMAGE_DIGEST), time.monotonic()
     while time.monotonic() < deadline:
         page.wait_for_timeout(200)
-        now = img.get_attribute("src")
+        now = img.evaluate(_IMAGE_DIGEST)
         if now != last:
             last, since = now, time.monotonic()
         elif last and time.monotonic() - since >= quiet_ms / 1000:
@@ -191,7 +202,7 @@ def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
             label = explorer.locator(".widget-label").filter(has_text="final loss=").first
             expect(label).to_contain_text("lr=", timeout=TIMEOUT_MS)
             img = explorer.locator("img").first
-            before_src = _stable_src(img, page)
+            before = _stable_image(img, page)
             before_label = label.inner_text()
             assert before_label.startswith("lr=") and "DIVERGED" not in before_label
 
@@ -201,8 +212,8 @@ def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
             expect(label).not_to_have_text(before_label, timeout=TIMEOUT_MS)
             after_label = label.inner_text()
             assert after_label.startswith("lr=3.16 ") and "DIVERGED" in after_label
-            after_src = _stable_src(img, page)
-            assert after_src != before_src, "the figure did not change"
+            after = _stable_image(img, page)
+            assert after != before, "the figure did not change"
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / f"{request.node.name}.png"
