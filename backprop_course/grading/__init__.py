@@ -16,15 +16,19 @@ One concern per module, in the spirit of nbgrader's ``preprocessors/``:
   (``grade_batch``);
 - ``checks``: feedback helpers for the course's test cells.
 
-The grading functions are imported on first use, so ``build_exercises`` stays light.
+Everything is imported on first use: importing ``backprop_course.grading.checks`` in a
+student's kernel must not pull in nbformat (whose JSON-schema stack takes seconds to import).
 
 >>> from backprop_course.grading import build_exercises, grade_submission
 """
 
-from backprop_course.grading.build import BuildResult, build_exercises, make_exercise
-from backprop_course.grading.notebook import NotebookError, read_notebook, validate
-
 _LAZY = {
+    "BuildResult": "backprop_course.grading.build",
+    "build_exercises": "backprop_course.grading.build",
+    "make_exercise": "backprop_course.grading.build",
+    "NotebookError": "backprop_course.grading.notebook",
+    "read_notebook": "backprop_course.grading.notebook",
+    "validate": "backprop_course.grading.notebook",
     "grade_submission": "backprop_course.grading.grade",
     "check_notebook": "backprop_course.grading.grade",
     "grade_batch": "backprop_course.grading.batch",
