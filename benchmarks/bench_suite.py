@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import tempfile
 import time
@@ -100,11 +101,18 @@ def _generated_submissions(solution: Path, exercise, n: int, folder: Path, rng) 
     return out
 
 
-def grading_throughput(n_submissions: int = 12, jobs_list=(1, 2), seed: int = 0) -> dict:
-    """Submissions per minute of ``grade_batch`` on generated submissions, per worker count.
+#: the exercise a class batch is generated for (the matrix-form backprop one, when present)
+GRADING_EXERCISE = "05_matrix_backprop"
 
-    ``n_submissions`` are spread over the solution notebooks (at least 2 per exercise, so
-    that each batch holds a full-marks and a not-attempted submission)."""
+
+def grading_throughput(n_submissions: int = 8, jobs_list=(1, 2), seed: int = 0) -> dict:
+    """Submissions per minute of ``grade_batch`` on a generated class batch, per worker count.
+
+    One exercise (``GRADING_EXERCISE``, else the last solution notebook), ``n_submissions``
+    notebooks: the solution (should get full marks), the bare exercise (should get 0) and
+    mixtures with a random half of the answer cells stubbed; graded in one ``grade_batch``
+    call, as an instructor grades a class, once per worker count.
+    """
     try:
         from backprop_course import grading
         from backprop_course.grading import make_exercise, read_notebook
@@ -118,34 +126,40 @@ def grading_throughput(n_submissions: int = 12, jobs_list=(1, 2), seed: int = 0)
     solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
     if not solutions:
         return {"measurable": False, "reason": "no solution notebooks yet"}
+    chosen = [p for p in solutions if p.stem == GRADING_EXERCISE] or solutions[-1:]
+    sol = chosen[0]
     rng = np.random.default_rng(seed)
-    n_per_exercise = max(2, -(-n_submissions // len(solutions)))
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
-        batches = []
-        for sol in solutions:
-            exercise = make_exercise(read_notebook(sol))
-            folder = tmp / sol.stem
-            folder.mkdir()
-            batches.append(
-                (sol, _generated_submissions(sol, exercise, n_per_exercise, folder, rng))
-            )
-        n_total = sum(len(s) for _, s in batches)
+        exercise = make_exercise(read_notebook(sol))
+        subs = _generated_submissions(sol, exercise, max(2, n_submissions), tmp, rng)
+        quiet = (
+            {"progress": False} if "progress" in inspect.signature(grade_batch).parameters else {}
+        )
         for jobs in jobs_list:
             t0 = time.perf_counter()
-            statuses = []
-            for sol, subs in batches:
-                out_dir = tmp / f"out-{jobs}-{sol.stem}"
-                result = grade_batch(sol, subs, out_dir, jobs=jobs)
-                statuses.append(type(result).__name__)
+            reports = grade_batch(sol, subs, tmp / f"out-{jobs}", jobs=jobs, **quiet)
             wall = time.perf_counter() - t0
+            scores = [
+                {
+                    "submission": sub.name,
+                    "kind": "solution" if k == 0 else "exercise" if k == 1 else "mixed",
+                    "total": float(getattr(rep, "total", float("nan"))),
+                    "max_total": float(getattr(rep, "max_total", float("nan"))),
+                    "status": str(getattr(rep, "status", "")),
+                }
+                for k, (sub, rep) in enumerate(zip(subs, reports, strict=True))
+            ]
             runs.append(
                 {
                     "jobs": jobs,
-                    "submissions": n_total,
+                    "submissions": len(subs),
                     "wall_s": wall,
-                    "per_minute": 60.0 * n_total / wall,
+                    "per_minute": 60.0 * len(subs) / wall,
+                    "solution_full_marks": scores[0]["total"] == scores[0]["max_total"],
+                    "exercise_zero": scores[1]["total"] == 0,
+                    "scores": scores,
                 }
             )
-    return {"measurable": True, "exercises": [s.name for s in solutions], "runs": runs}
+    return {"measurable": True, "exercise": sol.name, "runs": runs}

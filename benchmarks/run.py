@@ -653,15 +653,21 @@ def render_markdown(results: dict, analysis: dict) -> str:
         lines += ["## Grading throughput (`backprop_course.grading.grade_batch`)", ""]
         if grading.get("measurable"):
             lines += [
-                f"Generated submissions for {', '.join(grading['exercises'])}.",
+                f"A class batch generated for `solutions/{grading['exercise']}`: the solution "
+                "itself (should get full marks), the bare exercise (should get 0) and "
+                "mixtures with a random half of the answers stubbed, graded in one "
+                "`grade_batch` call per worker count, fresh sandboxed kernel per submission.",
                 "",
-                "| workers | submissions | wall | submissions per minute |",
-                "|---|---|---|---|",
+                "| workers | submissions | wall | submissions per minute | scores (points) | "
+                "solution full marks, exercise 0 |",
+                "|---|---|---|---|---|---|",
             ]
             for r in grading["runs"]:
+                pts = ", ".join(f"{s['total']:g}/{s['max_total']:g}" for s in r["scores"])
+                sane = r["solution_full_marks"] and r["exercise_zero"]
                 lines.append(
                     f"| {r['jobs']} | {r['submissions']} | {r['wall_s']:.1f} s | "
-                    f"{r['per_minute']:.1f} |"
+                    f"{r['per_minute']:.1f} | {pts} | {'yes' if sane else 'NO'} |"
                 )
         else:
             lines.append(f"Not yet measurable: {grading['reason']}")
