@@ -134,6 +134,8 @@ def test_training_explorer_rejects_bad_settings():
         widgets.training_explorer(rng=None)
     with pytest.raises(ValueError, match="activation"):
         widgets.training_explorer(activation="gelu")
+    with pytest.raises(ValueError, match="outside the slider range"):
+        widgets.training_explorer(lr=1e3)
 
 
 # ------------------------------------------------------------------ backprop stepper
