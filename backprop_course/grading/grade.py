@@ -17,7 +17,6 @@ Trust design (see CONTRACTS.md, "How graded test cells are run"):
 
 from __future__ import annotations
 
-import ast
 import builtins
 import sys
 import time
@@ -25,11 +24,16 @@ from pathlib import Path
 
 from backprop_course.grading import notebook as nbmod
 from backprop_course.grading import regions, wire
+from backprop_course.grading.answers import (
+    Unanswered,
+    answer_names,
+    names_used,
+    student_answers,
+)
 from backprop_course.grading.forbidden import forbidden_uses
 from backprop_course.grading.report import PartResult, SubmissionReport
 from backprop_course.grading.sandbox import Outcome, Sandbox
 from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError
-from backprop_course.grading.session import student_error as _student_error
 from backprop_course.grading.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -38,71 +42,6 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MEMORY_MB = 1024.0
 #: Largest submission file read (bytes); outputs are never needed, so this is generous.
 MAX_SUBMISSION_BYTES = 50_000_000
-
-
-class Unanswered:
-    """Stands for an answer name the student's kernel does not define; any use raises."""
-
-    def __init__(self, name: str, outcome: Outcome) -> None:
-        object.__setattr__(self, "_error", (name, outcome))
-
-    def _raise(self, *args, **kwargs):
-        raise _student_error(*object.__getattribute__(self, "_error"))
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._raise()
-
-    def __repr__(self) -> str:
-        return f"<unanswered {object.__getattribute__(self, '_error')[0]}>"
-
-
-for _dunder in (
-    "__call__ __getitem__ __iter__ __len__ __bool__ __float__ __int__ __index__ __array__ "
-    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __pow__ "
-    "__neg__ __abs__ __lt__ __le__ __gt__ __ge__ __matmul__ __rmatmul__"
-).split():
-    setattr(Unanswered, _dunder, Unanswered._raise)
-
-
-def _answer_names(source: str) -> list[str]:
-    """Names an answer cell defines (imports excluded: they are not answers)."""
-    imported: set[str] = set()
-    try:
-        for stmt in ast.parse(source).body:
-            if isinstance(stmt, ast.Import | ast.ImportFrom):
-                imported.update(a.asname or a.name.split(".")[0] for a in stmt.names)
-    except SyntaxError:
-        return []
-    return [n for n in nbmod.defined_names(source) if n not in imported]
-
-
-def _names_used(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-
-
-def _student_answers(sub, answer_ids: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Source of each answer cell in the submission, matched by grade_id; plus notes."""
-    found: dict[str, str] = {}
-    notes: list[str] = []
-    for cell in sub.get("cells", []):
-        gid = nbmod.grade_id(cell) if isinstance(cell, dict) else None
-        if gid not in answer_ids:
-            continue
-        if cell.get("cell_type") != "code":
-            notes.append(f"cell {gid!r} is no longer a code cell; it was ignored")
-            continue
-        if gid in found:
-            notes.append(f"answer cell {gid!r} appears twice; the first one was graded")
-            continue
-        source = cell.get("source", "")
-        found[gid] = "".join(source) if isinstance(source, list) else str(source)
-    return found, notes
 
 
 class _Grader:
@@ -162,7 +101,7 @@ class _Grader:
 
     def _answer(self, report, cell, gid, answers, session) -> None:
         self.last_answer = gid
-        names = _answer_names(cell.source)
+        names = answer_names(cell.source)
         for name in names:
             self.answer_of[name] = gid
         code = answers.get(gid)
@@ -216,7 +155,7 @@ class _Grader:
         session.usage = type(session.usage)()
         result = run_test(source, self.namespace, max_points, filename)
         usage = session.usage
-        answers = {self.answer_of[n] for n in _names_used(source) if n in self.answer_of}
+        answers = {self.answer_of[n] for n in names_used(source) if n in self.answer_of}
         answers |= {self.answer_of[n] for n in usage.names if n in self.answer_of}
         error = result.error
         forbidden = [self.forbidden_msg[a] for a in sorted(answers) if a in self.forbidden_msg]
@@ -314,7 +253,7 @@ def grade_submission(
         report.seconds = time.perf_counter() - started
         return report
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
-    answers, notes = _student_answers(sub, answer_ids)
+    answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)
     sandbox = _sandbox or Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden)
     session = Session(sandbox)
