@@ -9,6 +9,8 @@ One concern per module, in the spirit of nbgrader's ``preprocessors/``:
 - ``kernel_side``: the helper installed in the student's kernel (memory cap, forbidden modules);
 - ``sandbox``: one limited kernel driven through nbclient, with timeouts and crash detection;
 - ``session``: replay after a crash, proxies for the student's functions;
+- ``answers``: which submission cells are answers, the names they define;
+- ``writeback``: in-place changes to arguments, mirrored into the test's objects;
 - ``testcell``: running setup and test cells in the grader's process, partial credit;
 - ``forbidden``: answers that import the course's own implementation;
 - ``grade``: one submission (``grade_submission``, ``check_notebook``);
