@@ -393,10 +393,9 @@ class _TrainStep:
         self.sizes = [self.W[1].shape[0]] + [W.shape[1] for W in self.W[1:]]
         self._work = {}
 
-    def _buffers(self, n: int) -> tuple[list, list, list, np.ndarray]:
+    def _buffers(self, n: int) -> tuple[list, list, list]:
         """Work arrays for a batch of ``n``: ``acts[l]`` holds ``S_l`` then, in place, ``A_l``;
-        ``deltas[l]`` the message ``delta_l``, ``tmp[l]`` its derivative factor; and ``n``
-        ones, to sum ``delta_l`` over the batch as a matrix-vector product (BLAS)."""
+        ``deltas[l]`` the message ``delta_l`` and ``tmp[l]`` its derivative factor."""
         work = self._work.get(n)
         if work is None:
             if len(self._work) > 4:  # only the batch size and the last, smaller batch recur
@@ -406,7 +405,6 @@ class _TrainStep:
                 [None] + [np.empty((n, d), dtype=self.dtype) for d in self.sizes[1:]],
                 [None] + [np.empty((n, d), dtype=self.dtype) for d in inner] + [None],
                 [None] + [np.empty((n, d), dtype=self.dtype) for d in inner] + [None],
-                np.ones(n, dtype=self.dtype),
             )
         return work
 
@@ -469,7 +467,7 @@ class _TrainStep:
         L, W, b, G = self.L, self.W, self.b, self.G
         X = np.ascontiguousarray(X)
         n = X.shape[0]
-        acts, deltas, tmp, ones = self._buffers(n)
+        acts, deltas, tmp = self._buffers(n)
         A = X
         for l in range(1, L + 1):
             S = acts[l]
@@ -492,7 +490,9 @@ class _TrainStep:
                 b[l] += delta[0]
             else:
                 np.matmul(A_prev.T, delta, out=G[l])
-                b[l] += ones @ delta
+                # not ones @ delta: on 2 threads every BLAS call that wakes the second
+                # thread risks waiting for it, and these sums are cheap without BLAS
+                b[l] += np.add.reduce(delta, axis=0)
             W[l] += G[l]
             if l > 1:
                 delta = D

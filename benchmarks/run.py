@@ -119,6 +119,26 @@ def _build(builders: dict, case) -> tuple[dict, dict]:
     return fns, unavailable
 
 
+def _time_cell(fns: dict, threads: int, repeats: int, target) -> dict:
+    """Interleaved timings; on more than one thread PyTorch is timed in a block of its own.
+
+    PyTorch brings its own BLAS and OpenMP thread pool, numpy (and so ours, autograd, sklearn)
+    its OpenBLAS pool. After a call, each pool's idle threads keep spinning for a while before
+    they sleep, so alternating the two on 2 cores makes each one's threads steal the cores
+    the other one needs. Each block is therefore preceded by a pause that lets the other
+    pool's threads go to sleep. On one thread no pool has spare threads: all interleaved.
+    """
+    separate = [n for n in fns if n == "PyTorch eager"] if threads > 1 else []
+    groups = [{n: f for n, f in fns.items() if n not in separate}]
+    groups += [{n: fns[n]} for n in separate]
+    timings = {}
+    for group in groups:
+        if len(groups) > 1:
+            time.sleep(0.3)
+        timings.update(time_interleaved(group, repeats=repeats, target=target))
+    return timings
+
+
 def measure_steps(threads: list[int], quick: bool) -> dict:
     """The training-step table: every net x batch x dtype x thread count, interleaved."""
     builders = {
@@ -144,9 +164,7 @@ def measure_steps(threads: list[int], quick: bool) -> dict:
                             targets = {n: 0.0 if n == PEAK else targets for n in fns}
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore")
-                            timings = time_interleaved(
-                                fns, repeats=3 if quick else 5, target=targets
-                            )
+                            timings = _time_cell(fns, k, repeats=3 if quick else 5, target=targets)
                         if big:
                             t = timings.pop(PEAK)
                             peak[f"{np.dtype(dtype).name}/{k}"] = {
