@@ -508,7 +508,8 @@ def render_markdown(results: dict, analysis: dict) -> str:
             lines += [
                 f"## Training step, {k} BLAS thread{'s' if k > 1 else ''}: time per step",
                 "",
-                "Median [min-max] over interleaved repeats, one forward + backward + SGD update.",
+                "Median [min-max] over interleaved repeats, one forward + backward + SGD update."
+                + (" PyTorch timed in a block of its own (see the README)." if k > 1 else ""),
                 "",
                 "| net | batch | dtype | " + " | ".join(names) + " |",
                 "|---|---|---|" + "---|" * len(names),
