@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -181,7 +182,13 @@ def grade_batch(
             finished(i, _grade_one(*a, pipeline=i + 1 < len(args)))
         _close_spare()
     else:
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        # fork is fastest (workers inherit the imports) but only safe without other threads;
+        # otherwise (a pytest-xdist worker, a Jupyter kernel) fork from a clean forkserver
+        methods = multiprocessing.get_all_start_methods()
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        context = multiprocessing.get_context(method if method in methods else "spawn")
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["backprop_course.grading.batch"])
 
         def run_pool(indices: list[int], size: int, pipeline: bool) -> list[int]:
             """Grade ``indices`` in a pool; return those lost because a worker died."""

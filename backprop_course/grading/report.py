@@ -132,7 +132,12 @@ def gradescope_results(report: SubmissionReport) -> dict:
         for p in report.parts.values()
     ]
     output = "\n".join(report.messages) if report.messages else report.status
-    return {"score": report.total, "output": output, "tests": tests}
+    return {
+        "score": report.total,
+        "execution_time": round(report.seconds, 3),
+        "output": output,
+        "tests": tests,
+    }
 
 
 def write_gradescope(report: SubmissionReport, path: str | Path) -> Path:
