@@ -1080,3 +1080,32 @@ def test_answers_using_the_course_implementation_earn_nothing(name):
 def test_exercises_folder_is_up_to_date():
     result = build_exercises(SOLUTIONS, ROOT / "exercises", check=True)
     assert result.ok, f"exercises/ is stale; run `backprop-course build-exercises`: {result}"
+
+
+_HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_exercise_shows_no_solution_and_no_hidden_test(name):
+    """Is any line of a solution region or a hidden test left in the student's notebook?"""
+    exercise = nbformat.read(ROOT / "exercises" / name, as_version=4)
+    assert "BEGIN SOLUTION" not in str(exercise) and "HIDDEN TESTS" not in str(exercise)
+    # markdown may quote a line on purpose (e.g. how to seed a generator); code must not
+    shown = "\n".join(c.source for c in exercise.cells if c.cell_type == "code")
+    assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
+    solution = nbformat.read(SOLUTIONS / name, as_version=4)
+    secret, public = [], []
+    solution_region = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        secret += [line for r in solution_region.findall(cell.source) for line in r.splitlines()]
+        secret += [line for r in _HIDDEN.findall(cell.source) for line in r.splitlines()]
+        public.append(_HIDDEN.sub("", solution_region.sub("", cell.source)))
+    public_lines = {line.strip() for text in public for line in text.splitlines()}
+    leaked = [
+        line.strip()
+        for line in secret
+        if len(line.strip()) > 30 and line.strip() not in public_lines and line.strip() in shown
+    ]
+    assert not leaked, f"{name}: the exercise shows {leaked}"
