@@ -197,6 +197,29 @@ BANK = {
         {SUM, DER, LR},
         "killed",
     ),
+    "reads_the_solution_notebook": (
+        {
+            "scaled_sum": "def scaled_sum(X, c):\n    import json\n"
+            f"    nb = json.load(open({str(SOURCE)!r}))\n"
+            "    ns = {'np': np}\n    exec(''.join(nb['cells'][3]['source']), ns)\n"
+            "    return ns['scaled_sum'](X, c)"
+        },
+        None,
+        {SUM},
+        "notebooks cannot be read",
+    ),
+    "copies_the_solution_with_a_shell": (
+        {
+            "scaled_sum": "def scaled_sum(X, c):\n    import os, json\n"
+            f"    os.system('cp {SOURCE} /tmp/copied_solution.txt')\n"
+            "    nb = json.load(open('/tmp/copied_solution.txt'))\n"
+            "    ns = {'np': np}\n    exec(''.join(nb['cells'][3]['source']), ns)\n"
+            "    return ns['scaled_sum'](X, c)"
+        },
+        None,
+        {SUM},
+        "starting programs is not allowed",
+    ),
     "returns_a_function": (
         {"scaled_sum": "def scaled_sum(X, c):\n    return lambda: 0"},
         None,

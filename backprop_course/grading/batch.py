@@ -52,11 +52,15 @@ def _grade_one(source: str, submission: str, timeout: float, memory_mb: float, p
     forbidden = nbmod.forbidden_modules(source_nb)
     sandbox = _spare
     if sandbox is None:
-        sandbox = Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=forbidden)
+        sandbox = Sandbox(
+            timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
+        )
         multiprocessing.util.Finalize(None, _close_spare, exitpriority=10)
     _spare = None
     if pipeline:  # the next submission's kernel boots while this one is graded
-        _spare = Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=forbidden)
+        _spare = Sandbox(
+            timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
+        )
         _spare.launch()
     try:
         report = grade_submission(

@@ -255,7 +255,9 @@ def grade_submission(
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
     answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)
-    sandbox = _sandbox or Sandbox(timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden)
+    sandbox = _sandbox or Sandbox(
+        timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
+    )
     session = Session(sandbox)
     try:
         grader.grade(report, answers, session)

@@ -116,6 +116,33 @@ def block_modules(modules) -> None:
     sys.addaudithook(hook)
 
 
+#: Audit events of starting another program: its code would run without these hooks.
+_SPAWN_EVENTS = frozenset(
+    ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork")
+    + ("os.forkpty", "pty.spawn", "os.startfile")
+)
+
+
+def seal(protected) -> None:
+    """Refuse to open notebooks (the source with its solutions among them) or other programs.
+
+    Student code has no business reading ``.ipynb`` files while being graded, and another
+    program would run outside these hooks. Not a sandbox against a determined attacker (code
+    calling libc through ctypes is not audited): run graders as an unprivileged user.
+    """
+    protected = {os.path.realpath(p) for p in protected}
+
+    def hook(event, args):
+        if event in _SPAWN_EVENTS:
+            raise PermissionError(f"{event}: starting programs is not allowed while grading")
+        if event == "open" and isinstance(args[0], str | bytes):
+            path = args[0].decode(errors="replace") if isinstance(args[0], bytes) else args[0]
+            if path.endswith(".ipynb") or os.path.realpath(path) in protected:
+                raise PermissionError(f"{path}: notebooks cannot be read while grading")
+
+    sys.addaudithook(hook)
+
+
 class Helper:
     """Runs the grader's requests in the kernel and publishes plain-data replies."""
 
@@ -192,14 +219,17 @@ class Helper:
         self._reply(len(self._objects[number]))
 
 
-def install(wire_source: str, extra_memory_bytes: int, forbidden) -> Helper:
-    """Limit memory, block forbidden modules and return the helper (run in the kernel)."""
+def install(wire_source: str, extra_memory_bytes: int, forbidden, protected=()) -> Helper:
+    """Limit memory, block forbidden modules, seal files and return the helper (in the kernel)."""
     import types
 
     wire = types.ModuleType("backprop_course_wire")
     exec(compile(wire_source, "<backprop-course wire>", "exec", dont_inherit=True), wire.__dict__)
-    block_modules(forbidden)
     limit_memory(extra_memory_bytes)
+    block_modules(forbidden)
+    from IPython.display import publish_display_data  # noqa: F401  (imported before sealing)
+
+    seal(protected)
     from IPython import get_ipython
 
     return Helper(wire, get_ipython().user_ns)

@@ -87,7 +87,9 @@ class _Client(NotebookClient):
         return None
 
 
-def _bootstrap_code(extra_memory_bytes: int, forbidden: tuple[str, ...]) -> str:
+def _bootstrap_code(
+    extra_memory_bytes: int, forbidden: tuple[str, ...], protected: tuple[str, ...]
+) -> str:
     helper = inspect.getsource(kernel_side)
     codec = inspect.getsource(wire)
     return (
@@ -96,7 +98,8 @@ def _bootstrap_code(extra_memory_bytes: int, forbidden: tuple[str, ...]) -> str:
         "    mod = types.ModuleType('backprop_course_kernel_side')\n"
         f"    code = compile({helper!r}, '<backprop-course helper>', 'exec', dont_inherit=True)\n"
         "    exec(code, mod.__dict__)\n"
-        f"    return mod.install({codec!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r})\n"
+        f"    return mod.install({codec!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r}, "
+        f"{tuple(protected)!r})\n"
         "__backprop_course__ = __backprop_course_boot()\n"
         "del __backprop_course_boot\n"
     )
@@ -113,6 +116,9 @@ class Sandbox:
         Memory the student's code may allocate on top of the kernel's own (address space).
     forbidden : tuple of str
         Modules the student's code may not import.
+    protected : tuple of str
+        Files the student's code may not open (the source notebook); no code in the kernel
+        may open a ``.ipynb`` file or start another program.
     startup_timeout : float
         Seconds the kernel may take to start.
     """
@@ -123,6 +129,7 @@ class Sandbox:
         timeout: float = 10.0,
         memory_mb: float = 1024,
         forbidden: tuple[str, ...] = (),
+        protected: tuple[str, ...] = (),
         startup_timeout: float = 60.0,
     ) -> None:
         if not timeout > 0:
@@ -132,6 +139,7 @@ class Sandbox:
         self.timeout = float(timeout)
         self.memory_mb = float(memory_mb)
         self.forbidden = tuple(forbidden)
+        self.protected = tuple(str(p) for p in protected)
         self.startup_timeout = float(startup_timeout)
         self._client: _Client | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -200,7 +208,8 @@ class Sandbox:
             return Outcome("dead", "KernelStartError", f"the kernel did not start: {exc}")
         self.alive = True
         extra = int(self.memory_mb * 1024 * 1024)
-        outcome = self.run(_bootstrap_code(extra, self.forbidden), timeout=self.startup_timeout)
+        code = _bootstrap_code(extra, self.forbidden, self.protected)
+        outcome = self.run(code, timeout=self.startup_timeout)
         if not outcome.ok:
             self.alive = False
         return outcome
