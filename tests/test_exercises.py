@@ -9,8 +9,10 @@ notebook; several wrong answers whose parts do not depend on each other share on
 
 from __future__ import annotations
 
+import atexit
 import functools
 import re
+import shutil
 import tempfile
 import textwrap
 from pathlib import Path
@@ -1000,6 +1002,7 @@ def pack_rounds(name: str) -> list[list[tuple]]:
 def graded(name: str):
     """Grade the solution, the built exercise and every round of wrong answers of ``name``."""
     tmp = Path(tempfile.mkdtemp(prefix=f"grade_{name[:2]}_"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     source = SOLUTIONS / name
     build_exercises(SOLUTIONS, tmp / "exercises")
     solution_nb = nbformat.read(source, as_version=4)
