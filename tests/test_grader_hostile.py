@@ -8,6 +8,9 @@ same notebook keep their points, and every output file is written.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,6 +21,7 @@ from backprop_course.grading import grade_batch
 SUM = "test_scaled_sum"
 DER = "test_derivative"
 LR = "test_learning_rate"
+PLANTED = Path(tempfile.gettempdir()) / f"backprop-course-planted-{os.getpid()}.txt"
 WRONG_SUM = "def scaled_sum(X, c):\n    return np.zeros(2)\n"
 RIGHT_SUM = "def scaled_sum(X, c):\n    return c * X.sum(axis=0)\n"
 
@@ -220,6 +224,16 @@ BANK = {
         {SUM},
         "starting programs is not allowed",
     ),
+    "writes_outside_its_folder": (
+        {
+            "scaled_sum": "def scaled_sum(X, c):\n    try:\n"
+            f"        open({str(PLANTED)!r}, 'w').write('gotcha')\n"
+            "    except PermissionError:\n        pass\n    return c * np.sum(X, axis=0)"
+        },
+        None,
+        set(),
+        "",
+    ),
     "returns_a_function": (
         {"scaled_sum": "def scaled_sum(X, c):\n    return lambda: 0"},
         None,
@@ -302,3 +316,7 @@ def test_edited_test_cells_are_not_what_is_run(tmp_path, graded):
     assert report.parts[SUM].message.startswith("AssertionError: column sums")
     nb = nbformat.read(tmp_path.parent / "hostile0" / "edited_test_cells.ipynb", as_version=4)
     assert "all tests passed" in nb.cells[4].source
+
+
+def test_student_code_cannot_write_outside_its_scratch_folder(graded):
+    assert not PLANTED.exists()

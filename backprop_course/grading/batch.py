@@ -23,6 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import nbformat
+
 from backprop_course.grading import notebook as nbmod
 from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_submission
 from backprop_course.grading.report import (
@@ -45,10 +47,16 @@ def _failed_report(source, submission, parts, message: str) -> SubmissionReport:
     return report
 
 
-def _grade_one(source: str, submission: str, timeout: float, memory_mb: float, pipeline: bool):
-    """Grade one submission in a worker, launching the worker's next kernel first."""
+def _grade_one(
+    source: str, source_text: str, submission: str, timeout: float, memory_mb: float, pipeline
+):
+    """Grade one submission in a worker, launching the worker's next kernel first.
+
+    The source arrives as text read once before grading began, so nothing a submission's code
+    writes to the source file on disk can change how the others are graded.
+    """
     global _spare
-    source_nb = nbmod.read_notebook(source)
+    source_nb = nbformat.reads(source_text, as_version=4)
     forbidden = nbmod.forbidden_modules(source_nb)
     sandbox = _spare
     if sandbox is None:
@@ -179,7 +187,8 @@ def grade_batch(
                 flush=True,
             )
 
-    args = [(str(source), str(s), float(timeout), float(memory_mb)) for s in subs]
+    text = nbformat.writes(source_nb)
+    args = [(str(source), text, str(s), float(timeout), float(memory_mb)) for s in subs]
     workers = min(jobs, len(subs))
     if workers <= 1:
         for i, a in enumerate(args):

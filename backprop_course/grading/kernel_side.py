@@ -123,22 +123,67 @@ _SPAWN_EVENTS = frozenset(
 )
 
 
-def seal(protected) -> None:
-    """Refuse to open notebooks (the source with its solutions among them) or other programs.
+#: Audit events that change the file system, with the positions of their path arguments.
+_FS_EVENTS = {
+    "os.remove": (0,),
+    "os.rename": (0, 1),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.link": (0, 1),
+    "os.symlink": (0, 1),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.move": (0, 1),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
-    Student code has no business reading ``.ipynb`` files while being graded, and another
-    program would run outside these hooks. Not a sandbox against a determined attacker (code
-    calling libc through ctypes is not audited): run graders as an unprivileged user.
+
+def seal(protected) -> None:
+    """Confine student code: no notebooks read, no programs started, writes only in the cwd.
+
+    Student code has no business reading ``.ipynb`` files while being graded (the source holds
+    the solutions), another program would run outside these hooks, and writing elsewhere
+    could change the source, the course package or other students' results. Not a sandbox
+    against a determined attacker (code calling libc through ctypes is not audited): run
+    graders as an unprivileged user in a container for that.
     """
     protected = {os.path.realpath(p) for p in protected}
+    scratch = os.path.realpath(os.getcwd()) + os.sep
+
+    def as_path(arg):
+        if isinstance(arg, bytes):
+            return arg.decode(errors="replace")
+        return arg if isinstance(arg, str) else None
+
+    def check_write(event, arg):
+        path = as_path(arg)
+        if path is not None and not (os.path.realpath(path) + os.sep).startswith(scratch):
+            raise PermissionError(f"{event} {path}: only the working folder is writable")
 
     def hook(event, args):
         if event in _SPAWN_EVENTS:
             raise PermissionError(f"{event}: starting programs is not allowed while grading")
-        if event == "open" and isinstance(args[0], str | bytes):
-            path = args[0].decode(errors="replace") if isinstance(args[0], bytes) else args[0]
+        if event == "open":
+            path = as_path(args[0])
+            if path is None:
+                return
             if path.endswith(".ipynb") or os.path.realpath(path) in protected:
                 raise PermissionError(f"{path}: notebooks cannot be read while grading")
+            mode, flags = args[1], args[2]
+            writes = (isinstance(mode, str) and any(ch in mode for ch in "wax+")) or (
+                isinstance(flags, int) and flags & _WRITE_FLAGS
+            )
+            if writes:
+                check_write("open", path)
+        elif event in _FS_EVENTS:
+            for position in _FS_EVENTS[event]:
+                if position < len(args):
+                    check_write(event, args[position])
 
     sys.addaudithook(hook)
 

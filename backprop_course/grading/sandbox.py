@@ -181,6 +181,7 @@ class Sandbox:
             MKL_NUM_THREADS="1",
             MALLOC_ARENA_MAX="2",
             MPLBACKEND="Agg",
+            TMPDIR=str(workdir),
             PYDEVD_DISABLE_FILE_VALIDATION="1",
         )
         self._client = client
