@@ -25,6 +25,8 @@ from backprop_course.grading.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
 MAX_RESTARTS = 3
+#: Least seconds a setup cell may take in the kernel.
+SETUP_TIMEOUT = 30.0
 
 
 class StudentError(Exception):
@@ -118,7 +120,7 @@ class Session:
         for cell in self.cells:
             if cell.answer_id in self.crashed:
                 continue
-            self.sandbox.run(cell.code)
+            self.sandbox.run(cell.code, timeout=self._timeout(cell.answer_id))
             if not self.sandbox.alive:
                 if cell.answer_id is None:
                     return False
@@ -126,11 +128,18 @@ class Session:
                 return self._revive()
         return True
 
+    def _timeout(self, answer_id: str | None) -> float:
+        """Setup cells are the instructor's (imports, data): at least SETUP_TIMEOUT seconds, so
+        a busy machine does not fail them; answer cells get the per-cell timeout."""
+        if answer_id is None:
+            return max(self.sandbox.timeout, SETUP_TIMEOUT)
+        return self.sandbox.timeout
+
     def run_cell(self, code: str, answer_id: str | None = None) -> Outcome:
         """Run a setup cell (``answer_id`` None) or an answer cell and remember it for replays."""
         if not self._revive():
             return Outcome("dead", evalue="the kernel died too often; remaining cells not run")
-        outcome = self.sandbox.run(code)
+        outcome = self.sandbox.run(code, timeout=self._timeout(answer_id))
         if outcome.status in ("dead", "timeout") and answer_id is not None:
             self.crashed.add(answer_id)
         if outcome.status != "dead":
