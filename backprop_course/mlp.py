@@ -132,7 +132,13 @@ def n_layers(params: Mapping[str, np.ndarray]) -> int:
         )
     d_prev = None
     for l in range(1, L + 1):
-        W, b = np.asarray(params[f"W{l}"]), np.asarray(params[f"b{l}"])
+        for key in (f"W{l}", f"b{l}"):
+            if not isinstance(params[key], np.ndarray):
+                raise ValueError(
+                    f"params[{key!r}] must be a numpy array, got {type(params[key]).__name__}; "
+                    "convert with np.asarray or use init_params"
+                )
+        W, b = params[f"W{l}"], params[f"b{l}"]
         if W.ndim != 2:
             raise ValueError(f"W{l} must be 2-D (d_in, d_out), got shape {W.shape}")
         if b.shape != (W.shape[1],):
@@ -598,9 +604,20 @@ class MLP:
         return out.argmax(axis=1)
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy of :meth:`predict` against integer labels ``y`` ``(n,)``."""
+        """Accuracy of :meth:`predict` against integer labels ``y`` ``(n,)``.
+
+        The labels must be the ones :meth:`predict` returns: 0/1 for one output, ``0..d_L-1``
+        for several (so -1/+1 labels are refused rather than scored as wrong).
+        """
         y = np.asarray(y)
         pred = self.predict(X)
         if y.shape != pred.shape:
             raise ValueError(f"y must have shape {pred.shape}, got {y.shape}")
+        n_classes = max(2, self.params_[f"W{n_layers(self.params_)}"].shape[1])
+        found = np.unique(y)
+        if not np.isin(found, np.arange(n_classes)).all():
+            raise ValueError(
+                f"y must hold class labels 0..{n_classes - 1} like predict returns, "
+                f"found {found[:10].tolist()}"
+            )
         return float(np.mean(pred == y))

@@ -306,6 +306,23 @@ def test_wrong_shapes(small):
 
 
 @pytest.mark.parametrize("labels", [[-1, 1, 1, -1], [0, 2, 1, 0], [0.5, 1, 1, 0]])
+def test_score_refuses_labels_predict_never_returns(small, labels):
+    p, X, y = small
+    model = mlp.MLP([2, 3, 1]).fit(X, y, epochs=1, rng=0)
+    with pytest.raises(ValueError, match=r"class labels 0\.\.1"):
+        model.score(X, np.array(labels))
+
+
+def test_params_given_as_lists_are_refused_with_a_clear_error(small):
+    p, X, y = small
+    as_lists = {k: v.tolist() for k, v in p.items()}
+    with pytest.raises(ValueError, match=r"params\['W1'\] must be a numpy array, got list"):
+        mlp.loss_and_grads(as_lists, X, y)
+    with pytest.raises(ValueError, match="must be a numpy array"):
+        mlp.predict(as_lists, X)
+
+
+@pytest.mark.parametrize("labels", [[-1, 1, 1, -1], [0, 2, 1, 0], [0.5, 1, 1, 0]])
 def test_labels_outside_the_set_for_bce(small, labels):
     p, X, _ = small
     with pytest.raises(ValueError, match="bce needs 0/1 labels"):
