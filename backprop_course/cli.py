@@ -52,6 +52,7 @@ def _grade(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         memory_mb=args.memory_mb,
         progress=not args.quiet,
+        overwrite=args.overwrite,
     )
     print(f"{len(reports)} submission(s) graded; see {args.out / 'grades.csv'}")
     return 0
@@ -142,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--gradescope", action="store_true", help="also write results.json files")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results of an earlier run in --out (refused otherwise)",
+    )
     limits(p)
     p.set_defaults(run=_grade)
 
@@ -167,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (NotebookError, ValueError, FileNotFoundError) as exc:
+    except (NotebookError, ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"backprop-course {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -77,6 +77,15 @@ def test_grade_writes_results_and_reports_progress(tmp_path, capsys):
     ]
     assert (out / "gradescope" / "alice" / "results.json").is_file()
 
+    # grading again into the same folder must not lose grades edited by hand
+    (out / "grades.csv").write_text("hand-edited\n", encoding="utf-8")
+    again = ["grade", str(SOURCE), str(good), "--out", str(out), "--jobs", "1", "--quiet"]
+    assert main(again) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "grades.csv").read_text() == "hand-edited\n"
+    assert main([*again, "--overwrite"]) == 0
+    assert (out / "grades.csv").read_text().splitlines()[1:] == ["alice,graded,2,3,1,6,6"]
+
 
 def test_check_prints_the_public_score_and_fails_until_complete(tmp_path, capsys):
     from grader_fixtures.submissions import submission

@@ -125,6 +125,7 @@ def grade_batch(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: float = DEFAULT_MEMORY_MB,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> list[SubmissionReport]:
     """Grade every submission against ``source`` and write the results to ``out_dir``.
 
@@ -144,6 +145,10 @@ def grade_batch(
         Per-cell time limit and memory allowance of each submission's kernel.
     progress : bool
         Print one line per finished submission on stderr.
+    overwrite : bool
+        Replace the results of an earlier run in ``out_dir``. Without it, an ``out_dir`` that
+        already holds a ``grades.csv`` is refused before anything is graded, so grades an
+        instructor edited by hand are never lost.
 
     Returns
     -------
@@ -167,6 +172,11 @@ def grade_batch(
     if not timeout > 0 or not memory_mb > 0:
         raise ValueError(f"timeout and memory_mb must be positive, got {timeout!r}, {memory_mb!r}")
     out_dir = Path(out_dir)
+    if (out_dir / "grades.csv").exists() and not overwrite:
+        raise FileExistsError(
+            f"{out_dir / 'grades.csv'} already exists from an earlier run; choose another "
+            "output folder or pass --overwrite (overwrite=True) to replace its results"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = submission_ids(subs)
     parts = nbmod.graded_parts(source_nb)
