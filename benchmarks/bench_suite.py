@@ -5,13 +5,12 @@
   notebook's own time, their sum (one worker), and the wall time of the whole pool.
 * Grading: a batch of submissions is generated from each solution notebook (the solution as is,
   the generated exercise with its stubs, and mixtures where a random half of the answer cells
-  are stubs), then graded with ``backprop_course.grading.grade_batch`` on 1 and on 2 workers;
-  throughput is submissions per minute of wall time.
+  are stubs), then graded by the ``backprop-course grade`` command in a fresh process on 1 and
+  on 2 workers; throughput is submissions per minute of wall time, start-up included.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 import tempfile
 import time
@@ -105,24 +104,22 @@ def _generated_submissions(solution: Path, exercise, n: int, folder: Path, rng) 
 GRADING_EXERCISE = "05_matrix_backprop"
 
 
-def grading_throughput(n_submissions: int = 8, jobs_list=(1, 2), seed: int = 0) -> dict:
-    """Submissions per minute of ``grade_batch`` on a generated class batch, per worker count.
+def grading_throughput(n_submissions: int = 24, jobs_list=(1, 2), seed: int = 0) -> dict:
+    """Submissions per minute of ``backprop-course grade`` on a generated class, per worker count.
 
     One exercise (``GRADING_EXERCISE``, else the last solution notebook), ``n_submissions``
     notebooks: the solution (should get full marks), the bare exercise (should get 0) and
-    mixtures with a random half of the answer cells stubbed; graded in one ``grade_batch``
-    call, as an instructor grades a class, once per worker count.
+    mixtures with a random half of the answer cells stubbed. They are graded as an instructor
+    grades a class: one ``backprop-course grade ... --jobs N`` command in a fresh process (so
+    its start-up and imports count, and none of this benchmark's threads or imported libraries
+    change how the grader starts its workers), once per worker count; the scores are read back
+    from the ``grades.csv`` it writes.
     """
-    try:
-        from backprop_course import grading
-        from backprop_course.grading import make_exercise, read_notebook
+    import csv
+    import subprocess
 
-        grade_batch = grading.grade_batch
-    except (ImportError, AttributeError) as exc:
-        return {
-            "measurable": False,
-            "reason": f"backprop_course.grading.grade_batch is not available yet ({exc})",
-        }
+    from backprop_course.grading import make_exercise, read_notebook
+
     solutions = sorted((ROOT / "solutions").glob("*.ipynb"))
     if not solutions:
         return {"measurable": False, "reason": "no solution notebooks yet"}
@@ -134,22 +131,26 @@ def grading_throughput(n_submissions: int = 8, jobs_list=(1, 2), seed: int = 0) 
         tmp = Path(tmp)
         exercise = make_exercise(read_notebook(sol))
         subs = _generated_submissions(sol, exercise, max(2, n_submissions), tmp, rng)
-        quiet = (
-            {"progress": False} if "progress" in inspect.signature(grade_batch).parameters else {}
-        )
         for jobs in jobs_list:
+            out = tmp / f"out-{jobs}"
+            cmd = [sys.executable, "-m", "backprop_course.cli", "grade", str(sol), *map(str, subs)]
+            cmd += ["--out", str(out), "--jobs", str(jobs), "--quiet"]
             t0 = time.perf_counter()
-            reports = grade_batch(sol, subs, tmp / f"out-{jobs}", jobs=jobs, **quiet)
+            subprocess.run(cmd, check=True, capture_output=True, text=True)
             wall = time.perf_counter() - t0
+            with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            totals = [float(r["total"]) for r in rows]
+            max_total = float(rows[0]["max_total"])
             scores = [
                 {
                     "submission": sub.name,
                     "kind": "solution" if k == 0 else "exercise" if k == 1 else "mixed",
-                    "total": float(getattr(rep, "total", float("nan"))),
-                    "max_total": float(getattr(rep, "max_total", float("nan"))),
-                    "status": str(getattr(rep, "status", "")),
+                    "total": totals[k],
+                    "max_total": max_total,
+                    "status": rows[k]["status"],
                 }
-                for k, (sub, rep) in enumerate(zip(subs, reports, strict=True))
+                for k, sub in enumerate(subs)
             ]
             runs.append(
                 {
@@ -157,8 +158,8 @@ def grading_throughput(n_submissions: int = 8, jobs_list=(1, 2), seed: int = 0) 
                     "submissions": len(subs),
                     "wall_s": wall,
                     "per_minute": 60.0 * len(subs) / wall,
-                    "solution_full_marks": scores[0]["total"] == scores[0]["max_total"],
-                    "exercise_zero": scores[1]["total"] == 0,
+                    "solution_full_marks": totals[0] == max_total,
+                    "exercise_zero": totals[1] == 0,
                     "scores": scores,
                 }
             )

@@ -697,13 +697,14 @@ def render_markdown(results: dict, analysis: dict) -> str:
 
     grading = results.get("grading")
     if grading:
-        lines += ["## Grading throughput (`backprop_course.grading.grade_batch`)", ""]
+        lines += ["## Grading throughput (`backprop-course grade`)", ""]
         if grading.get("measurable"):
             lines += [
                 f"A class batch generated for `solutions/{grading['exercise']}`: the solution "
                 "itself (should get full marks), the bare exercise (should get 0) and "
-                "mixtures with a random half of the answers stubbed, graded in one "
-                "`grade_batch` call per worker count, fresh sandboxed kernel per submission.",
+                "mixtures with a random half of the answers stubbed, graded by one "
+                "`backprop-course grade --jobs N` command per worker count (a fresh process, "
+                "start-up included), fresh sandboxed kernel per submission.",
                 "",
                 "| workers | submissions | wall | submissions per minute | scores (points) | "
                 "solution full marks, exercise 0 |",
@@ -833,7 +834,7 @@ def main(argv: list[str] | None = None) -> int:
     # notebooks and grading first: their worker processes start before torch's threads exist
     runners = {
         "notebooks": lambda: bench_suite.notebook_suite(workers=2),
-        "grading": lambda: bench_suite.grading_throughput(n_submissions=4 if args.quick else 8),
+        "grading": lambda: bench_suite.grading_throughput(n_submissions=6 if args.quick else 24),
         "step": lambda: measure_steps(threads, args.quick),
         "layers": lambda: measure_layers(threads, args.quick),
         "scaling": lambda: bench_scaling.gradient_scaling(args.quick),
