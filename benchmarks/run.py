@@ -741,7 +741,8 @@ def plot(results: dict, out_dir: Path) -> list[str]:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
         for ax, dtype in zip(axes, ("float64", "float32"), strict=True):
             rows = [r for r in step["rows"] if r["threads"] == k and r["dtype"] == dtype]
-            labels = [f"{r['net']}\nn={r['batch']}" for r in rows]
+            # the MNIST-sized net's name on two lines, so neighbouring labels do not overlap
+            labels = [r["net"].replace("-256-", "-256-\n") + f"\nn={r['batch']}" for r in rows]
             names = []
             for r in rows:
                 names += [n for n in r["times"] if n not in names]
