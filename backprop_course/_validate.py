@@ -50,26 +50,6 @@ def as_vector(v, name: str, *, length: int | None = None, dtype=np.float64) -> n
     return arr
 
 
-def check_labels(y, allowed: Iterable[float], n: int, name: str = "y") -> np.ndarray:
-    """Return ``y`` as a float vector of length ``n`` whose values all lie in ``allowed``."""
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"{name} must have shape ({n},) to match X, got shape {arr.shape}")
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{name} must be numeric labels, got dtype {arr.dtype}")
-    allowed = sorted(set(float(a) for a in allowed))
-    bad = ~np.isin(arr, allowed)
-    if bad.any():
-        found = np.unique(arr[bad])[:5]
-        raise ValueError(
-            f"{name} must only contain the labels {allowed}, found {found.tolist()}"
-            + (" (perceptron labels are -1/+1, cross-entropy labels 0/1)" if allowed else "")
-        )
-    return arr.astype(np.float64)
-
-
 def check_positive(value, name: str) -> float:
     """Return ``value`` as a float, raising ``ValueError`` unless it is finite and > 0."""
     if isinstance(value, bool) or not isinstance(value, Real | np.number):

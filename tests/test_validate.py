@@ -39,15 +39,6 @@ def test_as_vector():
         v.as_vector([0.0, np.nan], "w")
 
 
-def test_check_labels():
-    assert v.check_labels([0, 1, 1], (0, 1), 3).tolist() == [0.0, 1.0, 1.0]
-    assert v.check_labels(np.array([[1], [-1]]), (-1, 1), 2).tolist() == [1.0, -1.0]
-    with pytest.raises(ValueError, match=r"only contain the labels \[0.0, 1.0\], found \[-1\]"):
-        v.check_labels([0, -1], (0, 1), 2)
-    with pytest.raises(ValueError, match=r"shape \(3,\)"):
-        v.check_labels([0, 1], (0, 1), 3)
-
-
 @pytest.mark.parametrize("bad", [0, -1, np.nan, np.inf, "1", None, True])
 def test_check_positive_rejects(bad):
     with pytest.raises(ValueError, match="lr must be a positive"):
