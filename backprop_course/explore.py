@@ -500,7 +500,7 @@ def plot_training(result: TrainingResult) -> Figure:
         lambda P: result.model.predict_proba(P)[:, 0], result.X, result.y, ax_db, resolution=80
     )
     ax_db.set_title(
-        f"{s['dataset']}: accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
+        f"{s['dataset']}: training accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
         f"{s['activation']})",
         fontsize=10,
     )

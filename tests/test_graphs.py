@@ -148,14 +148,27 @@ def test_network_from_sizes_draws_every_connection():
     ax = draw_network([3, 5, 2])
     assert len(ax.lines) == 3 * 5 + 5 * 2
     names = {t.get_text() for t in ax.texts}
-    assert {"x1", "x3", "h5", "ŷ1", "ŷ2", "W1", "W2"} <= names
+    assert {
+        "$x_{1}$",
+        "$x_{3}$",
+        "$h^{(1)}_{5}$",
+        "$\\hat y_{1}$",
+        "$\\hat y_{2}$",
+        "W1",
+        "W2",
+    } <= names
+
+
+def test_network_names_hidden_units_by_layer():
+    names = {t.get_text() for t in draw_network([2, 3, 3, 1]).texts}
+    assert {"$h^{(1)}_{1}$", "$h^{(2)}_{1}$", "$\\hat y$"} <= names
 
 
 def test_network_truncates_wide_layers():
     ax = draw_network([2, 30, 1], max_units=6)
     assert len(ax.lines) == 2 * 6 + 6 * 1
     names = {t.get_text() for t in ax.texts}
-    assert "h30" in names and "h6" not in names and "⋮" in names
+    assert "$h^{(1)}_{30}$" in names and "$h^{(1)}_{6}$" not in names and "⋮" in names
 
 
 def test_network_weights_set_width_and_colour():

@@ -386,7 +386,8 @@ def draw_network(
         "b1": (d_1,), ...}`` as made by ``mlp.init_params``
     ax : Axes, or None for a new figure
     max_units : int >= 2, the most units drawn per layer
-    show_labels : name the units (``x_1``, ``h_1``, ``y_hat``) and the layers below them
+    show_labels : name the units (``x_1``, ``h^(l)_1`` for hidden layer ``l``, ``y_hat``) and the
+        layers below them
     cmap : colormap for the weight signs
     title : Axes title
 
@@ -440,8 +441,12 @@ def draw_network(
             y = ypos(l, slot_of(l, a))
             ax.scatter([l], [y], s=420, c=face, edgecolors="#444444", linewidths=1.2, zorder=3)
             if show_labels:
-                name = "x" if l == 0 else ("ŷ" if l == L else "h")
-                text = f"{name}{i + 1}" if not (l == L and sizes[l] == 1) else "ŷ"
+                if l == 0:
+                    text = f"$x_{{{i + 1}}}$"
+                elif l == L:
+                    text = "$\\hat y$" if sizes[l] == 1 else f"$\\hat y_{{{i + 1}}}$"
+                else:  # the layer in the superscript: h1 of two hidden layers differ
+                    text = f"$h^{{({l})}}_{{{i + 1}}}$"
                 ax.text(l, y, text, ha="center", va="center", fontsize=7.5, zorder=4)
         if sizes[l] > max_units:
             ax.text(l, ypos(l, max_units - 1), "⋮", ha="center", va="center", fontsize=14)

@@ -138,6 +138,7 @@ def image_grid(
     ax: plt.Axes | None = None,
     cmap: str = "gray_r",
     title: str | None = None,
+    fontsize: float = 9,
 ) -> plt.Axes:
     """Tile small grey images into one Axes, with an optional caption above each.
 
@@ -146,6 +147,7 @@ def image_grid(
     images : ``(m, h, w)``, or ``(m, h * w)`` flattened rows with ``image_shape=(h, w)``
     titles : ``m`` captions
     ncols : images per row of the grid
+    fontsize : size of the captions
 
     >>> ax = image_grid(np.zeros((3, 4)), ["a", "b", "c"], image_shape=(2, 2), ncols=2)
     >>> [t.get_text() for t in ax.texts]
@@ -188,7 +190,9 @@ def image_grid(
         y0, x0 = r * cell_h + cap, c * cell_w
         mosaic[y0 : y0 + h, x0 : x0 + w] = arr[k]
         if titles is not None:
-            ax.text(x0 + w / 2 - 0.5, y0 - 0.7, titles[k], ha="center", va="bottom", fontsize=7)
+            ax.text(
+                x0 + w / 2 - 0.5, y0 - 0.7, titles[k], ha="center", va="bottom", fontsize=fontsize
+            )
     cm = plt.get_cmap(cmap).with_extremes(bad="white")
     ax.imshow(mosaic, cmap=cm, vmin=lo, vmax=hi if hi > lo else lo + 1, interpolation="nearest")
     return ax
