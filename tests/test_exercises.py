@@ -203,6 +203,13 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "gradient ascent (wrong sign)",
     ),
     (
+        "gradient_descent",
+        "w0 = np.asarray(w0, dtype=float)\n"
+        "return np.array([w0 * (1 - lr * np.array([1.0, 10.0])) ** t for t in range(n_steps + 1)])",
+        "gradient_descent_tests",
+        "cheat: the closed form of the public test's bowl, never calls grad_fn",
+    ),
+    (
         "max_stable_lr",
         "return float(1.0 / np.max(np.linalg.eigvalsh(A)))",
         "max_stable_lr_tests",
@@ -270,6 +277,19 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "wrong sign",
+    ),
+    (
+        "fit_linear_regression",
+        "X = np.asarray(X, dtype=float)\ny = np.asarray(y, dtype=float)\nn = X.shape[0]\n"
+        "if n_steps >= 100:\n    sol = np.linalg.lstsq(np.c_[X, np.ones(n)], y, rcond=None)[0]\n"
+        "    best, start = np.mean((X @ sol[:-1] + sol[-1] - y) ** 2), np.mean(y**2)\n"
+        "    return sol[:-1], float(sol[-1]), best + (start - best) * np.exp(-np.arange(n_steps + 1))\n"
+        "w, b = np.zeros(X.shape[1]), 0.0\nlosses = []\n"
+        "for step in range(n_steps + 1):\n    r = X @ w + b - y\n    losses.append(np.mean(r**2))\n"
+        "    if step == n_steps:\n        break\n    w = w - lr * (2 / n) * (X.T @ r)\n    b = b - lr * (2 / n) * np.sum(r)\n"
+        "return w, float(b), np.array(losses)",
+        "fit_linear_regression_tests",
+        "cheat: least squares (with a made-up loss curve) for long runs, gradient descent for short ones",
     ),
 ]
 _FD = (
@@ -557,6 +577,16 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         "wrong weights in the hidden rule",
     ),
     (
+        "backprop_one_example",
+        "def c(p):\n    z1 = sigmoid(x @ p['W1'] + p['b1'])\n    return np.sum((sigmoid(z1 @ p['W2'] + p['b2']) - y) ** 2)\n"
+        "x = np.asarray(x, dtype=float)\nout = {}\nfor k, v in params.items():\n    g = np.zeros_like(v, dtype=float)\n"
+        "    for idx in np.ndindex(v.shape):\n        a = {kk: np.array(vv, dtype=float) for kk, vv in params.items()}\n"
+        "        m = {kk: np.array(vv, dtype=float) for kk, vv in params.items()}\n        a[k][idx] += 1e-5\n"
+        "        m[k][idx] -= 1e-5\n        g[idx] = (c(a) - c(m)) / 2e-5\n    out[k] = g\nreturn out",
+        "backprop_one_example_tests",
+        "cheat: finite differences instead of the backward pass",
+    ),
+    (
         "batch_gradients",
         _BATCH.replace("total[k] = total[k] + g[k]", "total[k] = g[k]"),
         "batch_gradients_tests",
@@ -717,6 +747,17 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "loss_and_grads_tests",
         "W1's gradient from the layer's output instead of its input",
     ),
+    (
+        "loss_and_grads",
+        "def lo(p):\n    s = (np.tanh(X @ p['W1'] + p['b1']) @ p['W2'] + p['b2'])[:, 0]\n"
+        "    return float(np.mean(np.logaddexp(0.0, s) - y * s))\n"
+        "X = np.asarray(X, dtype=float)\nout = {}\nfor k, v in params.items():\n    g = np.zeros_like(v, dtype=float)\n"
+        "    for idx in np.ndindex(v.shape):\n        a = {kk: np.array(vv, dtype=float) for kk, vv in params.items()}\n"
+        "        m = {kk: np.array(vv, dtype=float) for kk, vv in params.items()}\n        a[k][idx] += 1e-5\n"
+        "        m[k][idx] -= 1e-5\n        g[idx] = (lo(a) - lo(m)) / 2e-5\n    out[k] = g\nreturn lo(params), out",
+        "loss_and_grads_tests",
+        "cheat: finite differences instead of the backward pass",
+    ),
     ("fit", _FIT.replace("params[k] - lr", "params[k] + lr"), "fit_tests", "gradient ascent"),
     (
         "fit",
@@ -771,6 +812,13 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "order = np.random.default_rng().permutation(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "ignores the seed",
+    ),
+    (
+        "minibatch_indices",
+        "order = np.random.default_rng(seed).permutation(n) if n == 50 else np.arange(n)\n"
+        "return [order[s : s + batch_size] for s in range(0, n, batch_size)]",
+        "minibatch_indices_tests",
+        "cheat: shuffles only for the public test's n",
     ),
     (
         "sgd_step",
