@@ -281,6 +281,7 @@ def draw_computation_graph(
     for c, p in edges:
         pair_count[(id(c), id(p))] = pair_count.get((id(c), id(p)), 0) + 1
     pair_seen: dict[tuple[int, int], int] = {}
+    labels = []
     for i, (c, p) in enumerate(edges):
         key = (id(c), id(p))
         k = pair_seen.get(key, 0)
@@ -312,22 +313,30 @@ def draw_computation_graph(
         elif edge_labels is not None:
             text = edge_labels.get((c, p))
         if text:
-            (x0, y0), (x1, y1) = pos[id(c)], pos[id(p)]
-            off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
-            ax.text(
-                (x0 + x1) / 2,
-                (y0 + y1) / 2 + off,
-                text,
-                ha="center",
-                va="center",
-                fontsize=7.5,
-                color=_HIGHLIGHT if hot else "#333333",
-                zorder=4,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-            )
+            labels.append((pos[id(c)], pos[id(p)], rad, k, m, text, hot))
     ys = [y for _, y in pos.values()]
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    to_display = ax.transData
+    for (x0, y0), (x1, y1), rad, k, m, text, hot in labels:
+        # the middle of the drawn edge: arc3 bends a straight edge in display coordinates,
+        # its midpoint moves by rad/2 times the edge turned a quarter (labels of curved edges
+        # that skip a column would otherwise sit on the node they pass)
+        (X0, Y0), (X1, Y1) = to_display.transform([(x0, y0), (x1, y1)])
+        mid = ((X0 + X1) / 2 + rad / 2 * (Y1 - Y0), (Y0 + Y1) / 2 - rad / 2 * (X1 - X0))
+        x, y = to_display.inverted().transform(mid)
+        off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
+        ax.text(
+            x,
+            y + off,
+            text,
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color=_HIGHLIGHT if hot else "#333333",
+            zorder=4,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
     ax.set_axis_off()
     if title:
         ax.set_title(title)
