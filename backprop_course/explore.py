@@ -718,8 +718,12 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
         acc = [_name(by_id[k]) for k in sorted(frame.accumulated, key=list(by_id).index)]
         if acc:
             title += f"; {', '.join(acc)} accumulate"
+        # room below the graph for the text box and no more: its height in inches (8 pt lines
+        # plus padding) as a share of the axes' height, turned into data units
         lo, hi = ax.get_ylim()
-        ax.set_ylim(lo - 0.45 * len(lines) - 0.2, hi)
+        axes_in = ax.get_position().height * fig.get_size_inches()[1]
+        text_in = 0.16 * len(lines) + 0.2
+        ax.set_ylim(lo - text_in * (hi - lo) / max(axes_in - text_in, 0.5), hi)
         ax.text(
             0.01,
             0.01,
