@@ -519,6 +519,12 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
     ),
     ("sigmoid_prime", "return 1 - sigmoid(a) ** 2", "sigmoid_prime_tests", "tanh's derivative"),
     (
+        "sigmoid_prime",
+        "return (sigmoid(a + 1e-5) - sigmoid(a - 1e-5)) / 2e-5",
+        "sigmoid_prime_tests",
+        "cheat: a finite difference instead of the formula",
+    ),
+    (
         "output_delta",
         "return 2 * (y - sigmoid(a_out)) * sigmoid(a_out) * (1 - sigmoid(a_out))",
         "output_delta_tests",
@@ -530,6 +536,14 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         "return (sigmoid(a_out) - y) * sigmoid(a_out) * (1 - sigmoid(a_out))",
         "output_delta_tests",
         "forgot the 2",
+    ),
+    (
+        "output_delta",
+        "def cost(v):\n    return np.sum((sigmoid(v) - y) ** 2)\n"
+        "a_out = np.asarray(a_out, dtype=float)\n"
+        "return np.array([(cost(a_out + e) - cost(a_out - e)) / 2e-5 for e in np.eye(len(a_out)) * 1e-5])",
+        "output_delta_tests",
+        "cheat: a finite difference instead of the formula",
     ),
     (
         "hidden_delta",
