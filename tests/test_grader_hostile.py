@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grader_fixtures.submissions import POINTS, SOURCE, submission
+from grader_fixtures.submissions import GOOD, POINTS, SOURCE, submission
 
 from backprop_course.grading import grade_batch
 
@@ -24,6 +24,7 @@ LR = "test_learning_rate"
 PLANTED = Path(tempfile.gettempdir()) / f"backprop-course-planted-{os.getpid()}.txt"
 WRONG_SUM = "def scaled_sum(X, c):\n    return np.zeros(2)\n"
 RIGHT_SUM = "def scaled_sum(X, c):\n    return c * X.sum(axis=0)\n"
+GOOD_DERIVATIVE = GOOD["derivative"] + "\n"
 
 
 def _drop_tests(nb):
@@ -59,6 +60,156 @@ FAKE_REPLY = (
     "    publish_display_data({'text/x-backprop-course-reply': bad})\n"
     "__backprop_course__._reply = fake\n"
 )
+
+#: Files that attacks on the sandbox try to create outside their folder (none may exist).
+PLANTED_BY = {
+    route: PLANTED.with_name(f"{PLANTED.stem}-{route}.txt")
+    for route in ("ctypes", "dir_fd", "realpath", "hook_globals")
+}
+
+
+def _landlock_abi() -> int:
+    """Landlock's ABI version on this machine (0: none), as the kernel's launcher sees it."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return 0
+    libc.syscall.restype = ctypes.c_long
+    return max(0, libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
+
+
+def _from_solution(read: str) -> str:
+    """An answer whose ``scaled_sum`` is the source's solution, got by ``read`` (code that
+    sets ``text`` to the source notebook's JSON): it earns the points only if ``read`` works."""
+    body = "\n".join("    " + line for line in read.strip().splitlines())
+    return (
+        "import json, os\n"
+        "def scaled_sum(X, c):\n"
+        f"{body}\n"
+        "    ns = {'np': np}\n"
+        "    exec(''.join(json.loads(text)['cells'][3]['source']), ns)\n"
+        "    return ns['scaled_sum'](X, c)\n"
+    )
+
+
+#: Reads the grading worker's memory (its copy of the source) through /proc/<ppid>/mem.
+READ_WORKER_MEMORY = r"""
+marker = b'def scaled_sum(X, c):\n    \"\"\"Column sums of X times c.\"\"\"\n    ### BEGIN SOLUTION'
+ppid = os.getppid()
+found = None
+with open(f'/proc/{ppid}/maps') as fh:
+    regions = [line.split() for line in fh]
+with open(f'/proc/{ppid}/mem', 'rb', buffering=0) as mem:
+    for fields in regions:
+        if found is not None or not fields[1].startswith('rw'):
+            continue
+        lo, hi = (int(x, 16) for x in fields[0].split('-'))
+        if hi - lo > 1 << 28:
+            continue
+        try:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+        except OSError:
+            continue
+        at = data.find(marker)
+        if at >= 0:
+            found = data[at:data.index(b'### END SOLUTION', at)].decode()
+if found is None:
+    raise LookupError('not in memory')
+cell = found.replace('### BEGIN SOLUTION', '')
+text = json.dumps({'cells': [0, 0, 0, {'source': [cell]}]})
+"""
+
+#: Empties the tables of the helper's module (its audit hook once read them) and copies the
+#: source with a shell.
+REWRITE_HOOK_GLOBALS = f"""
+g = type(__backprop_course__).kind.__globals__
+for key, value in list(g.items()):
+    if key.startswith('_') and isinstance(value, (frozenset, tuple, set, dict)):
+        g[key] = type(value)()
+    if key == '_WRITE_FLAGS':
+        g[key] = 0
+os.system('cp {SOURCE} solution_copy.txt; touch {PLANTED_BY["hook_globals"]}')
+text = open('solution_copy.txt').read()
+"""
+
+#: Replaces the functions of the audit hook's closure, found through the garbage collector.
+EDIT_HOOK_CLOSURE = """
+import gc
+for obj in gc.get_objects():
+    if type(obj).__name__ == 'cell':
+        try:
+            value = obj.cell_contents
+        except ValueError:
+            continue
+        if callable(value) and getattr(value, '__name__', '') in ('as_path', 'check_write'):
+            obj.cell_contents = lambda *a: None
+        elif isinstance(value, (set, frozenset)) and any('.ipynb' in str(v) for v in value):
+            obj.cell_contents = frozenset()
+text = open(SOURCE_PATH).read()
+"""
+
+#: Runs ``cp`` without subprocess (no audit event) and reads the copy.
+FORK_EXEC_CP = f"""
+import _posixsubprocess
+errpipe_read, errpipe_write = os.pipe()
+argv = [b'/bin/cp', b'{SOURCE}', b'solution_copy.txt']
+pid = _posixsubprocess.fork_exec(
+    argv, [argv[0]], True, (errpipe_write,), None, None, -1, -1, -1, -1, -1, -1,
+    errpipe_read, errpipe_write, True, False, -1, None, None, None, -1, None, False)
+os.close(errpipe_write)
+failure = os.read(errpipe_read, 200)
+os.waitpid(pid, 0)
+if failure:
+    raise PermissionError(f'cp did not run: {{failure!r}}')
+text = open('solution_copy.txt').read()
+"""
+
+#: Writes outside the folder by three routes the audit hook once missed.
+WRITES_OUTSIDE = f"""
+import os
+try:
+    import ctypes
+    libc = ctypes.CDLL(None)
+    fd = libc.open({str(PLANTED_BY["ctypes"]).encode()!r}, os.O_WRONLY | os.O_CREAT, 0o644)
+    libc.write(fd, b'gotcha', 6)
+except Exception:
+    pass
+try:
+    folder = os.open({str(PLANTED.parent)!r}, os.O_RDONLY)
+    flags = os.O_WRONLY | os.O_CREAT
+    fd = os.open({PLANTED_BY["dir_fd"].name!r}, flags, 0o644, dir_fd=folder)
+    os.write(fd, b'gotcha')
+except Exception:
+    pass
+try:
+    real = os.path.realpath
+    os.path.realpath = lambda path, *a, **k: os.path.join(os.getcwd(), 'innocent.txt')
+    open({str(PLANTED_BY["realpath"])!r}, 'w').write('gotcha')
+except Exception:
+    pass
+finally:
+    os.path.realpath = real
+"""
+
+#: Files and folders in its own folder, as honest code uses them: all must keep working.
+HONEST_FILES = """
+import os, shutil, tempfile
+from pathlib import Path
+Path('work/sub').mkdir(parents=True)
+Path('work/sub/a.txt').write_text('hi')
+np.save(Path('work') / 'a.npy', np.arange(3.0))
+assert np.load('work/a.npy').sum() == 3.0 and Path('work/sub/a.txt').read_text() == 'hi'
+for entry in os.scandir('work'):
+    open(entry).close() if entry.is_file() else None
+shutil.copytree('work', 'copy')
+shutil.rmtree('work')
+with tempfile.TemporaryDirectory() as tmp:
+    (Path(tmp) / 'b.txt').write_text('x')
+assert open('/proc/self/statm').read() and os.listdir('/proc/self/fd')
+"""
 
 #: name -> (answers, edit, points lost by part, words expected in the lost part's message)
 BANK = {
@@ -103,7 +254,10 @@ BANK = {
         "SystemExit",
     ),
     "segfault": (
-        {"derivative": "def derivative(f, x):\n    import ctypes\n    return ctypes.string_at(0)"},
+        {
+            "derivative": "def derivative(f, x):\n    import faulthandler\n"
+            "    faulthandler._sigsegv()"
+        },
         None,
         {DER},
         "died",
@@ -198,8 +352,8 @@ BANK = {
     "kills_its_grading_worker": (
         {"derivative": "def derivative(f, x):\n    import os\n    os.kill(os.getppid(), 9)"},
         None,
-        {SUM, DER, LR},
-        "killed",
+        {DER},
+        "signalling other processes is not allowed",
     ),
     "reads_the_solution_notebook": (
         {
@@ -240,12 +394,64 @@ BANK = {
         {SUM},
         "need an array",
     ),
+    "ctypes_reads_the_solution": (
+        {
+            "scaled_sum": _from_solution(
+                "import ctypes\nlibc = ctypes.CDLL(None)\n"
+                f"fd = libc.open({str(SOURCE).encode()!r}, 0)\n"
+                "buf = ctypes.create_string_buffer(1 << 16)\n"
+                "text = buf.raw[: libc.read(fd, buf, 1 << 16)].decode()"
+            )
+        },
+        None,
+        {SUM},
+        "through ctypes is not allowed",
+    ),
+    "reads_the_grader_memory": (
+        {"scaled_sum": _from_solution(READ_WORKER_MEMORY)},
+        None,
+        {SUM},
+        "other processes are off limits",
+    ),
+    "rewrites_the_hook_globals": (
+        {"scaled_sum": _from_solution(REWRITE_HOOK_GLOBALS)},
+        None,
+        {SUM},
+        "starting programs is not allowed",
+    ),
+    "edits_the_hook_closure": (
+        {"scaled_sum": f"SOURCE_PATH = {str(SOURCE)!r}\n" + _from_solution(EDIT_HOOK_CLOSURE)},
+        None,
+        {SUM},
+        "the grader's own objects are off limits",
+    ),
+    "writes_outside_by_other_routes": (
+        {"derivative": GOOD_DERIVATIVE + WRITES_OUTSIDE},
+        None,
+        set(),
+        "",
+    ),
+    "uses_files_in_its_own_folder": (
+        {"derivative": GOOD_DERIVATIVE + HONEST_FILES},
+        None,
+        set(),
+        "",
+    ),
 }
+if _landlock_abi():  # without Landlock, nothing stops a program started without an audit event
+    BANK["fork_exec_copies_the_solution"] = (
+        {"scaled_sum": _from_solution(FORK_EXEC_CP)},
+        None,
+        {SUM},
+        "cp did not run",
+    )
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
+    for path in PLANTED_BY.values():  # left by a run against a broken sandbox
+        path.unlink(missing_ok=True)
     paths = [
         submission(folder, name, answers, edit) for name, (answers, edit, _, _) in BANK.items()
     ]
@@ -320,3 +526,4 @@ def test_edited_test_cells_are_not_what_is_run(tmp_path, graded):
 
 def test_student_code_cannot_write_outside_its_scratch_folder(graded):
     assert not PLANTED.exists()
+    assert [path.name for path in PLANTED_BY.values() if path.exists()] == []

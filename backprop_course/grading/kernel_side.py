@@ -1,10 +1,12 @@
 """The grader's helper inside a student's kernel (its source is sent there as text).
 
-The first cell a grading kernel runs, before any student code, calls :func:`install`: it caps
+The kernel is started by :data:`LAUNCHER`, which calls :func:`confine_process` before
+ipykernel starts (no new privileges, no capabilities, Landlock where the system has it). The
+first cell a grading kernel runs, before any student code, calls :func:`install`: it caps
 the kernel's address space (``RLIMIT_AS``, soft and hard) so a memory bomb ends in
 ``MemoryError``, disables core dumps, blocks the modules the exercise forbids (an audit hook
-refuses their import and the reading of their files) and puts a :class:`Helper` at
-``__backprop_course__`` in the user namespace.
+refuses their import and the reading of their files), seals the kernel (:func:`seal`) and
+puts a :class:`Helper` at ``__backprop_course__`` in the user namespace.
 
 Nothing here is trusted by the grader: a student can replace or break the helper, but all it
 ever sends back is JSON text of plain data that the grader decodes itself, so doing so only
@@ -63,6 +65,117 @@ def _drop_sys_resource() -> None:
     libc.capset(ctypes.byref(header), data)
 
 
+#: Landlock's file-system rights (linux/landlock.h), by the ABI version that introduced them.
+_LANDLOCK_EXECUTE = 1 << 0
+_LANDLOCK_WRITES = (
+    (1, (1 << 1) | sum(1 << bit for bit in range(4, 13))),  # write, remove, make anything
+    (2, 1 << 13),  # REFER: link or rename across folders
+    (3, 1 << 14),  # TRUNCATE
+)
+_LANDLOCK_SCOPES = (6, 0b11)  # abstract unix sockets and signals of processes outside
+_LANDLOCK_NET = (4, 0b11)  # TCP bind and connect
+
+
+def _landlock(libc, ctypes, scratch: str) -> int:
+    """Confine this process and its future threads and children with Landlock; return its ABI.
+
+    Handled (so refused unless a rule allows it): running any program, writing, creating,
+    removing or renaming files anywhere but beneath ``scratch`` (and writing ``/dev/null``),
+    TCP, and, from ABI 6, signals to and abstract sockets of processes outside the sandbox.
+    Landlock also refuses ptrace and ``/proc/<pid>/mem`` of any process outside it (the
+    grading worker). Reading files is not handled. Returns 0 when the kernel lacks Landlock.
+    """
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    create, add_rule, restrict = 444, 445, 446  # the same numbers on every architecture
+    abi = syscall(create, None, ctypes.c_size_t(0), ctypes.c_uint32(1))  # _VERSION
+    if abi < 1:
+        return 0
+    writes = 0
+    for version, bits in _LANDLOCK_WRITES:
+        if abi >= version:
+            writes |= bits
+
+    class RulesetAttr(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint64) for n in ("fs", "net", "scoped")]
+
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+    attr = RulesetAttr(writes | _LANDLOCK_EXECUTE, 0, 0)
+    size = 8
+    if abi >= _LANDLOCK_NET[0]:
+        attr.net, size = _LANDLOCK_NET[1], 16
+    if abi >= _LANDLOCK_SCOPES[0]:
+        attr.scoped, size = _LANDLOCK_SCOPES[1], 24
+    ruleset = syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return 0
+    try:
+        truncate = (1 << 14) if abi >= 3 else 0
+        for path, allowed in ((scratch, writes), ("/dev/null", (1 << 1) | truncate)):
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = PathBeneath(allowed, fd)
+                if syscall(add_rule, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                    return 0
+            finally:
+                os.close(fd)
+        if syscall(restrict, ruleset, ctypes.c_uint32(0)) != 0:
+            return 0
+    finally:
+        os.close(ruleset)
+    return abi
+
+
+def confine_process(scratch: str | None = None) -> dict:
+    """Confine the kernel process before it starts (Linux; each step best effort).
+
+    Run by the kernel's launcher (:data:`LAUNCHER`) before ipykernel starts its threads, so
+    every thread of the kernel and every child inherits it: no new privileges ever
+    (``PR_SET_NO_NEW_PRIVS``), every capability dropped (a root kernel is then an ordinary
+    process of uid 0: no ``/dev/mem``, no raising its limits, no ptrace of other users), and
+    :func:`_landlock` with ``scratch`` (default: the current folder) as the only writable
+    folder. Returns what was applied, for the grader's tests.
+    """
+    done = {"no_new_privs": False, "capabilities_dropped": False, "landlock_abi": 0}
+    if not sys.platform.startswith("linux"):
+        return done
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return done
+    done["no_new_privs"] = libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+    libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    for cap in range(64):
+        if libc.prctl(24, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:  # PR_CAPBSET_DROP
+            break  # EINVAL: past the last capability this kernel knows
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3, all 0
+    done["capabilities_dropped"] = libc.capset(ctypes.byref(header), data) == 0
+    done["landlock_abi"] = _landlock(libc, ctypes, os.path.realpath(scratch or os.getcwd()))
+    return done
+
+
+#: Python code that starts the kernel confined: ``python -c LAUNCHER KERNEL_SIDE_PY -f FILE``.
+LAUNCHER = (
+    "import runpy, sys\n"
+    "helper = runpy.run_path(sys.argv.pop(1), run_name='backprop_course_kernel_launch')\n"
+    "helper['confine_process']()\n"
+    "sys.argv[0] = 'ipykernel_launcher'\n"
+    "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
+)
+
+
 def limit_memory(extra_bytes: int) -> int:
     """Cap the address space at the current size plus ``extra_bytes``; return the cap (0: none)."""
     try:
@@ -116,76 +229,244 @@ def block_modules(modules) -> None:
     sys.addaudithook(hook)
 
 
-#: Audit events of starting another program: its code would run without these hooks.
-_SPAWN_EVENTS = frozenset(
-    ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork")
-    + ("os.forkpty", "pty.spawn", "os.startfile")
+#: Audit events refused once sealed, with the reason given to the student.
+_REFUSED = (
+    (
+        ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork")
+        + ("os.forkpty", "pty.spawn", "os.startfile", "webbrowser.open"),
+        "starting programs is not allowed while grading",
+    ),
+    (("os.killpg",), "signalling other processes is not allowed while grading"),
+    (("os.symlink",), "symbolic links cannot be made while grading"),
+    (("os.chdir",), "the working folder cannot be changed while grading"),
+    (
+        ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames")
+        + ("sys.settrace", "sys.setprofile", "code.__new__"),
+        "the grader's own objects are off limits while grading",
+    ),
+    (
+        ("sqlite3.enable_load_extension", "sqlite3.load_extension"),
+        "loading native code is not allowed while grading",
+    ),
 )
 
-
-#: Audit events that change the file system, with the positions of their path arguments.
-_FS_EVENTS = {
-    "os.remove": (0,),
-    "os.rename": (0, 1),
-    "os.rmdir": (0,),
-    "os.mkdir": (0,),
-    "os.truncate": (0,),
-    "os.chmod": (0,),
-    "os.chown": (0,),
-    "os.link": (0, 1),
-    "os.symlink": (0, 1),
-    "os.utime": (0,),
-    "shutil.rmtree": (0,),
-    "shutil.move": (0, 1),
-    "shutil.copyfile": (1,),
-    "shutil.copytree": (1,),
-}
+#: Audit events that change the file system: positions of their paths and of their dir_fd.
+_FS_EVENTS = (
+    ("os.remove", (0,), (1,)),
+    ("os.rename", (0, 1), (2, 3)),
+    ("os.rmdir", (0,), (1,)),
+    ("os.mkdir", (0,), (2,)),
+    ("os.truncate", (0,), ()),
+    ("os.chmod", (0,), (2,)),
+    ("os.chown", (0,), (3,)),
+    ("os.link", (0, 1), (2, 3)),
+    ("os.utime", (0,), (3,)),
+    ("os.setxattr", (0,), ()),
+    ("os.removexattr", (0,), ()),
+    ("shutil.rmtree", (0,), (1,)),
+    ("shutil.move", (0, 1), ()),
+    ("shutil.copyfile", (1,), ()),
+    ("shutil.copytree", (1,), ()),
+    ("sqlite3.connect", (0,), ()),
+)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
-def seal(protected) -> None:
-    """Confine student code: no notebooks read, no programs started, writes only in the cwd.
+def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one function on purpose)
+    """Build :func:`seal`'s audit hook.
 
-    Student code has no business reading ``.ipynb`` files while being graded (the source holds
-    the solutions), another program would run outside these hooks, and writing elsewhere
-    could change the source, the course package or other students' results. Not a sandbox
-    against a determined attacker (code calling libc through ctypes is not audited): run
-    graders as an unprivileged user in a container for that.
+    The hook reads no global or built-in name: everything it uses is bound here from C
+    functions and immutable values, so student code that patches ``os``, ``os.path``,
+    ``builtins``, ``pathlib`` or this module changes nothing, and a frame of the hook found in
+    a traceback shows only values that cannot be changed.
+
+    >>> import dis
+    >>> code = _make_hook((), "/tmp/x/", "/tmp/y/").__code__
+    >>> [c for c in code.co_consts if hasattr(c, "co_code")]  # no nested function
+    []
+    >>> sorted({i.opname for i in dis.get_instructions(code)} & {"LOAD_GLOBAL", "LOAD_NAME"})
+    []
     """
-    protected = {os.path.realpath(p) for p in protected}
-    scratch = os.path.realpath(os.getcwd()) + os.sep
+    import importlib
+    from _stat import S_ISDIR, S_ISLNK
+    from pathlib import PosixPath, PurePath, PurePosixPath
 
-    def as_path(arg):
-        if isinstance(arg, bytes):
-            return arg.decode(errors="replace")
-        return arg if isinstance(arg, str) else None
+    native = importlib.import_module(os.name)  # posix: the C functions behind os
+    DirEntry, fspath, getcwd, getpid = native.DirEntry, native.fspath, native.getcwd, native.getpid
+    lstat, readlink = native.lstat, native.readlink
 
-    def check_write(event, arg):
-        path = as_path(arg)
-        if path is not None and not (os.path.realpath(path) + os.sep).startswith(scratch):
-            raise PermissionError(f"{event} {path}: only the working folder is writable")
+    protected = frozenset(os.path.realpath(p) for p in protected)
+    refused = tuple((frozenset(events), reason) for events, reason in _REFUSED)
+    fs_events = frozenset(event for event, _, _ in _FS_EVENTS)
+    fs_args = tuple(_FS_EVENTS)
+    write_flags = _WRITE_FLAGS
+    pid = getpid()
+    own_proc = f"/proc/{pid}/"
+    pathlib_types = (PosixPath, PurePosixPath)
+    fspath0, str0 = PurePath.__fspath__, PurePath.__str__
+    str_copy, bytes_decode = str.__str__, bytes.decode
+    str_type, bytes_type, int_type = str, bytes, int
+    type_, isinstance_, getattr_, len_ = type, isinstance, getattr, len
+    denied, oserror = PermissionError, OSError
 
     def hook(event, args):
-        if event in _SPAWN_EVENTS:
-            raise PermissionError(f"{event}: starting programs is not allowed while grading")
+        for events, reason in refused:
+            if event in events:
+                raise denied(f"{event}: {reason}")
+        if event[:7] == "ctypes.":
+            raise denied(f"{event}: calling C code through ctypes is not allowed while grading")
+        if event == "os.kill":
+            if not (isinstance_(args[0], int_type) and args[0] == pid):
+                raise denied("os.kill: signalling other processes is not allowed while grading")
+            return
+        if event == "resource.prlimit":
+            if args[0] != 0 and args[0] != pid:
+                raise denied("resource.prlimit: other processes are off limits while grading")
+            return
         if event == "open":
-            path = as_path(args[0])
-            if path is None:
-                return
-            if path.endswith(".ipynb") or os.path.realpath(path) in protected:
-                raise PermissionError(f"{path}: notebooks cannot be read while grading")
             mode, flags = args[1], args[2]
-            writes = (isinstance(mode, str) and any(ch in mode for ch in "wax+")) or (
-                isinstance(flags, int) and flags & _WRITE_FLAGS
-            )
+            writes = type_(flags) is int_type and flags & write_flags != 0
+            if type_(mode) is str_type:
+                writes = writes or "w" in mode or "a" in mode or "x" in mode or "+" in mode
+            paths = (args[0],)
+        elif event in fs_events:
+            for item in fs_args:
+                if item[0] == event:
+                    positions, dir_fds = item[1], item[2]
+            paths = ()
+            for position in positions:
+                if position < len_(args):
+                    paths = (*paths, args[position])
+            for position in dir_fds:
+                fd = args[position] if position < len_(args) else None
+                if fd is not None and not (type_(fd) is int_type and fd == -1):
+                    # relative to a folder opened earlier, which is inside the working folder
+                    # (no other can be opened): only a name in it, never a path out of it
+                    for path in paths:
+                        if isinstance_(path, str_type):
+                            name = str_copy(path)
+                        elif isinstance_(path, bytes_type):
+                            name = bytes_decode(path, "utf-8", "surrogateescape")
+                        else:
+                            name = "/"
+                        if name in ("", ".", "..") or "/" in name:
+                            raise denied(f"{event}: only a plain name may follow dir_fd")
+                    return
+            writes = True
+            if event == "sqlite3.connect" and type_(paths[0]) is str_type:
+                if paths[0] == ":memory:" or paths[0] == "":
+                    return
+        else:
+            return
+        for arg in paths:
+            # the exact text the C function will use, whatever the argument's class pretends
+            if isinstance_(arg, int_type):
+                continue  # a file descriptor: its file was checked when it was opened
+            if isinstance_(arg, str_type):
+                raw = str_copy(arg)
+            elif isinstance_(arg, bytes_type):
+                raw = bytes_decode(arg, "utf-8", "surrogateescape")
+            elif type_(arg) is DirEntry or (
+                type_(arg) in pathlib_types
+                and getattr_(type_(arg), "__fspath__") is fspath0
+                and getattr_(type_(arg), "__str__") is str0
+            ):
+                raw = fspath(arg)
+                raw = str_copy(raw) if isinstance_(raw, str_type) else bytes_decode(raw)
+            else:
+                raise denied(f"{event}: paths must be str, bytes or pathlib paths while grading")
+            # resolve it as the kernel will (os.path.realpath, from C functions only)
+            todo = (raw if raw[:1] == "/" else getcwd() + "/" + raw).split("/")[::-1]
+            real, hops = "", 0
+            while todo:
+                name = todo.pop()
+                if name == "" or name == ".":
+                    continue
+                if name == "..":
+                    real = real[: real.rfind("/")] if real else ""
+                    continue
+                here = real + "/" + name
+                try:
+                    is_link = S_ISLNK(lstat(here).st_mode)
+                except oserror:
+                    is_link = False
+                if not is_link:
+                    real = here
+                    continue
+                hops += 1
+                if hops > 40:
+                    raise denied(f"{raw}: too many symbolic links")
+                target = readlink(here)
+                if target[:1] == "/":
+                    real = ""
+                todo.extend(target.split("/")[::-1])
+            real = real or "/"
+            if raw[-6:] == ".ipynb" or real[-6:] == ".ipynb" or real in protected:
+                raise denied(f"{raw}: notebooks cannot be read while grading")
+            if real[:6] == "/proc/" and (real + "/")[: len_(own_proc)] != own_proc:
+                head = real[6:].split("/")[0]
+                if head.isdigit():
+                    try:
+                        lstat(f"{own_proc}task/{head}")
+                    except oserror:
+                        raise denied(f"{raw}: other processes are off limits") from None
+            inside = (real + "/")[: len_(scratch)] == scratch
+            if inside:
+                continue
             if writes:
-                check_write("open", path)
-        elif event in _FS_EVENTS:
-            for position in _FS_EVENTS[event]:
-                if position < len(args):
-                    check_write(event, args[position])
+                raise denied(f"{event} {raw}: only the working folder is writable")
+            if private and real[: real.rfind("/") + 1] == private and real[-5:] == ".json":
+                raise denied(f"{raw}: the kernels' connection files are off limits")
+            try:
+                is_dir = S_ISDIR(lstat(real).st_mode)
+            except oserror:
+                is_dir = False
+            if is_dir and event == "open":
+                raise denied(f"{raw}: folders outside the working folder cannot be opened")
 
-    sys.addaudithook(hook)
+    return hook
+
+
+def seal(protected, private: str = "") -> None:
+    """Confine student code with an audit hook; what it refuses and what it cannot.
+
+    Refused from the next cell on, with a ``PermissionError`` naming the reason:
+
+    - reading any ``.ipynb`` file or a ``protected`` file (the source holds the solutions),
+      under any name (symbolic links, ``/proc/self/fd``, ``..`` are resolved first);
+    - writing, creating, removing, renaming or linking anything outside the working folder,
+      opening a folder outside the working folder (a ``dir_fd`` out of it), a ``dir_fd``
+      followed by more than a plain name, symbolic links, changing the working folder;
+    - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ...);
+    - ``/proc/<pid>`` of any other process (the grading worker's memory, environment, files),
+      signals to other processes and ``resource.prlimit`` on them, and the ``.json`` files in
+      the folder ``private`` (the kernels' connection files: their keys would let code drive
+      another student's kernel);
+    - every ``ctypes`` call (``ctypes.dlopen``, ``dlsym``, ``call_function``, ``cdata``,
+      ``string_at``...), loading sqlite extensions;
+    - reaching the hook's state: ``gc.get_objects``/``get_referrers``/``get_referents``,
+      ``sys.settrace``/``setprofile``, ``sys._current_frames``, and building code objects
+      (``code.__new__``, ``CodeType.replace``), which would allow crafted bytecode.
+
+    The hook reads no global name (see :func:`_make_hook`), so patching ``os.path``,
+    ``builtins`` or ``pathlib`` does not weaken it. Paths must be ``str``, ``bytes``,
+    ``pathlib`` paths or ``os.DirEntry``; other path-like objects are refused (their
+    ``__fspath__`` could answer differently to the hook and to ``open``).
+
+    Not covered by this hook: what C code does without an audit event (``marshal.loads`` of a
+    crafted code object or a CPython memory-safety bug can corrupt the interpreter and remove
+    the hook; ``_posixsubprocess.fork_exec`` starts a program), a thread that swaps a
+    ``pathlib`` path's text between the check and the open, reading files that are neither
+    notebooks nor protected (the course package, other students' reports), and network
+    access. Behind it stands :func:`confine_process` (the kernel's launcher applies it before
+    any thread starts): on Linux with Landlock, running any program, writing outside the
+    working folder, TCP, ptrace or ``/proc/<pid>/mem`` of the grader and signals to it are
+    refused by the operating system itself, and every capability is dropped. Without
+    Landlock (old kernels, other systems, some containers) only this hook stands: run
+    graders as an unprivileged user in a container there.
+    """
+    scratch = os.path.realpath(os.getcwd()) + os.sep
+    sys.addaudithook(_make_hook(protected, scratch, private))
 
 
 class Helper:
@@ -274,7 +555,14 @@ def install(wire_source: str, extra_memory_bytes: int, forbidden, protected=()) 
     block_modules(forbidden)
     from IPython.display import publish_display_data  # noqa: F401  (imported before sealing)
 
-    seal(protected)
+    try:  # imported before sealing: importing it later opens libraries, which is refused
+        import ctypes  # noqa: F401
+    except ImportError:
+        pass
+    private = ""
+    if "-f" in sys.argv[:-1]:  # the kernel's connection file: its folder holds the others'
+        private = os.path.dirname(os.path.realpath(sys.argv[sys.argv.index("-f") + 1])) + os.sep
+    seal(protected, private)
     from IPython import get_ipython
 
     return Helper(wire, get_ipython().user_ns)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import os
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,6 +173,15 @@ class Sandbox:
             extra_arguments=["--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
+        # the kernel confines itself (kernel_side.confine_process) before ipykernel starts
+        client.km.kernel_spec.argv = [
+            sys.executable,
+            "-c",
+            kernel_side.LAUNCHER,
+            kernel_side.__file__,
+            "-f",
+            "{connection_file}",
+        ]
         client.km.transport = "ipc"
         client.km.ip = str(workdir / "kernel")
         env = dict(os.environ)
