@@ -67,6 +67,7 @@ def _drop_sys_resource() -> None:
 
 #: Landlock's file-system rights (linux/landlock.h), by the ABI version that introduced them.
 _LANDLOCK_EXECUTE = 1 << 0
+_LANDLOCK_READ = 1 << 2
 _LANDLOCK_WRITES = (
     (1, (1 << 1) | sum(1 << bit for bit in range(4, 13))),  # write, remove, make anything
     (2, 1 << 13),  # REFER: link or rename across folders
@@ -76,14 +77,54 @@ _LANDLOCK_SCOPES = (6, 0b11)  # abstract unix sockets and signals of processes o
 _LANDLOCK_NET = (4, 0b11)  # TCP bind and connect
 
 
-def _landlock(libc, ctypes, scratch: str) -> int:
+def _readable_around(hidden) -> list[str]:
+    """Paths whose files may be read so that every file is readable but ``hidden``.
+
+    Landlock only allows, so hiding a file means allowing, beneath each folder on the way to
+    it, every other entry (listing folders stays allowed).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     for name in ("a.txt", "secret.ipynb", "sub/b.txt"):
+    ...         os.makedirs(os.path.dirname(os.path.join(tmp, name)), exist_ok=True)
+    ...         open(os.path.join(tmp, name), "w").close()
+    ...     paths = _readable_around([os.path.join(tmp, "secret.ipynb")])
+    ...     sorted(os.path.relpath(p, tmp) for p in paths if p.startswith(tmp + os.sep))
+    ['a.txt', 'sub']
+    >>> "/" in paths, any(p.endswith("secret.ipynb") for p in paths)
+    (False, False)
+    """
+    hidden = {os.path.realpath(path) for path in hidden}
+    on_the_way = set()
+    for path in hidden:
+        while True:
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            on_the_way.add(parent)
+            path = parent
+    readable = []
+    for folder in sorted(on_the_way):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if path not in on_the_way and path not in hidden:
+                readable.append(path)
+    return readable
+
+
+def _landlock(libc, ctypes, scratch: str, hidden=()) -> int:
     """Confine this process and its future threads and children with Landlock; return its ABI.
 
-    Handled (so refused unless a rule allows it): running any program, writing, creating,
-    removing or renaming files anywhere but beneath ``scratch`` (and writing ``/dev/null``),
-    TCP, and, from ABI 6, signals to and abstract sockets of processes outside the sandbox.
-    Landlock also refuses ptrace and ``/proc/<pid>/mem`` of any process outside it (the
-    grading worker). Reading files is not handled. Returns 0 when the kernel lacks Landlock.
+    Handled (so refused unless a rule allows it): running any program; writing, creating,
+    removing or renaming files anywhere but beneath ``scratch`` (and writing ``/dev/null``);
+    reading the ``hidden`` files (every other file stays readable); TCP; and, from ABI 6,
+    signals to and abstract sockets of processes outside the sandbox. Landlock also refuses
+    ptrace and ``/proc/<pid>/mem`` of any process outside it (the grading worker). Returns 0
+    when the system has no Landlock (or refuses it).
     """
     syscall = libc.syscall
     syscall.restype = ctypes.c_long
@@ -95,6 +136,12 @@ def _landlock(libc, ctypes, scratch: str) -> int:
     for version, bits in _LANDLOCK_WRITES:
         if abi >= version:
             writes |= bits
+    truncate = (1 << 14) if abi >= 3 else 0
+    rules = [(scratch, writes | _LANDLOCK_READ), ("/dev/null", (1 << 1) | truncate)]
+    handled = writes | _LANDLOCK_EXECUTE
+    if hidden:
+        handled |= _LANDLOCK_READ
+        rules += [(path, _LANDLOCK_READ) for path in _readable_around(hidden)]
 
     class RulesetAttr(ctypes.Structure):
         _fields_ = [(n, ctypes.c_uint64) for n in ("fs", "net", "scoped")]
@@ -103,7 +150,7 @@ def _landlock(libc, ctypes, scratch: str) -> int:
         _pack_ = 1
         _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
-    attr = RulesetAttr(writes | _LANDLOCK_EXECUTE, 0, 0)
+    attr = RulesetAttr(handled, 0, 0)
     size = 8
     if abi >= _LANDLOCK_NET[0]:
         attr.net, size = _LANDLOCK_NET[1], 16
@@ -113,15 +160,21 @@ def _landlock(libc, ctypes, scratch: str) -> int:
     if ruleset < 0:
         return 0
     try:
-        truncate = (1 << 14) if abi >= 3 else 0
-        for path, allowed in ((scratch, writes), ("/dev/null", (1 << 1) | truncate)):
-            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        for path, allowed in rules:
             try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC | os.O_NOFOLLOW)
+            except OSError:
+                continue  # gone since it was listed
+            try:
+                allowed &= handled
+                if not os.path.isdir(path) or os.path.islink(path):
+                    allowed &= (1 << 1) | _LANDLOCK_READ | truncate  # rights a file can have
                 rule = PathBeneath(allowed, fd)
-                if syscall(add_rule, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
-                    return 0
+                added = syscall(add_rule, ruleset, 1, ctypes.byref(rule), ctypes.c_uint32(0))
             finally:
                 os.close(fd)
+            if added != 0 and path == scratch:
+                return 0  # better no Landlock than a kernel that cannot write its own folder
         if syscall(restrict, ruleset, ctypes.c_uint32(0)) != 0:
             return 0
     finally:
@@ -129,7 +182,7 @@ def _landlock(libc, ctypes, scratch: str) -> int:
     return abi
 
 
-def confine_process(scratch: str | None = None) -> dict:
+def confine_process(scratch: str | None = None, hidden=()) -> dict:
     """Confine the kernel process before it starts (Linux; each step best effort).
 
     Run by the kernel's launcher (:data:`LAUNCHER`) before ipykernel starts its threads, so
@@ -137,7 +190,8 @@ def confine_process(scratch: str | None = None) -> dict:
     (``PR_SET_NO_NEW_PRIVS``), every capability dropped (a root kernel is then an ordinary
     process of uid 0: no ``/dev/mem``, no raising its limits, no ptrace of other users), and
     :func:`_landlock` with ``scratch`` (default: the current folder) as the only writable
-    folder. Returns what was applied, for the grader's tests.
+    folder and the ``hidden`` files (the source notebook) unreadable. Returns what was
+    applied, for the grader's tests.
     """
     done = {"no_new_privs": False, "capabilities_dropped": False, "landlock_abi": 0}
     if not sys.platform.startswith("linux"):
@@ -162,16 +216,19 @@ def confine_process(scratch: str | None = None) -> dict:
 
     header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3, all 0
     done["capabilities_dropped"] = libc.capset(ctypes.byref(header), data) == 0
-    done["landlock_abi"] = _landlock(libc, ctypes, os.path.realpath(scratch or os.getcwd()))
+    scratch = os.path.realpath(scratch or os.getcwd())
+    done["landlock_abi"] = _landlock(libc, ctypes, scratch, tuple(hidden))
     return done
 
 
-#: Python code that starts the kernel confined: ``python -c LAUNCHER KERNEL_SIDE_PY -f FILE``.
+#: Python code that starts the kernel confined:
+#: ``python -c LAUNCHER KERNEL_SIDE_PY [HIDDEN_FILE ...] -- -f CONNECTION_FILE``.
 LAUNCHER = (
     "import runpy, sys\n"
-    "helper = runpy.run_path(sys.argv.pop(1), run_name='backprop_course_kernel_launch')\n"
-    "helper['confine_process']()\n"
-    "sys.argv[0] = 'ipykernel_launcher'\n"
+    "end = sys.argv.index('--')\n"
+    "helper = runpy.run_path(sys.argv[1], run_name='backprop_course_kernel_launch')\n"
+    "helper['confine_process'](hidden=sys.argv[2:end])\n"
+    "sys.argv[: end + 1] = ['ipykernel_launcher']\n"
     "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
 )
 

@@ -173,12 +173,15 @@ class Sandbox:
             extra_arguments=["--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
-        # the kernel confines itself (kernel_side.confine_process) before ipykernel starts
+        # the kernel confines itself (kernel_side.confine_process) before ipykernel starts;
+        # the protected files are hidden from it there too (Landlock, where the system has it)
         client.km.kernel_spec.argv = [
             sys.executable,
             "-c",
             kernel_side.LAUNCHER,
             kernel_side.__file__,
+            *self.protected,
+            "--",
             "-f",
             "{connection_file}",
         ]
