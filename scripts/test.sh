@@ -10,7 +10,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
-python -m pip install -q --disable-pip-version-check -e ".[dev]"
+# pinned to the versions the stored notebook outputs were made with (nbval compares them)
+python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 
 # exercises/ must be what build-exercises makes from solutions/ (fails when stale)
 backprop-course build-exercises --check
