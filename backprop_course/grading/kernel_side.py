@@ -372,6 +372,8 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
                 raise denied(f"{event}: {reason}")
         if event[:7] == "ctypes.":
             raise denied(f"{event}: calling C code through ctypes is not allowed while grading")
+        if event == "object.__setattr__" and len_(args) > 1 and args[1] == "__code__":
+            raise denied("replacing a function's code is not allowed while grading")
         if event == "os.kill":
             if not (isinstance_(args[0], int_type) and args[0] == pid):
                 raise denied("os.kill: signalling other processes is not allowed while grading")
@@ -485,42 +487,50 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
 
 
 def seal(protected, private: str = "") -> None:
-    """Confine student code with an audit hook; what it refuses and what it cannot.
+    """Confine student code with an audit hook: what it refuses, and what it cannot.
 
     Refused from the next cell on, with a ``PermissionError`` naming the reason:
 
     - reading any ``.ipynb`` file or a ``protected`` file (the source holds the solutions),
-      under any name (symbolic links, ``/proc/self/fd``, ``..`` are resolved first);
-    - writing, creating, removing, renaming or linking anything outside the working folder,
-      opening a folder outside the working folder (a ``dir_fd`` out of it), a ``dir_fd``
-      followed by more than a plain name, symbolic links, changing the working folder;
-    - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ...);
-    - ``/proc/<pid>`` of any other process (the grading worker's memory, environment, files),
-      signals to other processes and ``resource.prlimit`` on them, and the ``.json`` files in
-      the folder ``private`` (the kernels' connection files: their keys would let code drive
-      another student's kernel);
-    - every ``ctypes`` call (``ctypes.dlopen``, ``dlsym``, ``call_function``, ``cdata``,
-      ``string_at``...), loading sqlite extensions;
-    - reaching the hook's state: ``gc.get_objects``/``get_referrers``/``get_referents``,
-      ``sys.settrace``/``setprofile``, ``sys._current_frames``, and building code objects
-      (``code.__new__``, ``CodeType.replace``), which would allow crafted bytecode.
+      under any name (symbolic links, ``..``, ``/proc/self/fd/N`` are resolved first);
+    - writing, creating, removing, renaming, linking or changing anything outside the working
+      folder; opening a folder outside it (a ``dir_fd`` out of it); a ``dir_fd`` followed by
+      more than a plain name; making symbolic links; changing the working folder;
+    - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``pty``...);
+    - ``/proc/<pid>`` of any other process (the grading worker's memory, environment, open
+      files), signals to other processes, ``resource.prlimit`` on them, and the ``.json``
+      files in the folder ``private`` (the kernels' connection files, whose keys would let
+      code drive another student's kernel);
+    - every audited ``ctypes`` operation (``ctypes.dlopen``, ``dlsym``, ``call_function``,
+      ``cdata``, ``string_at``...) and loading sqlite extensions;
+    - reaching or rewriting the hook: ``gc.get_objects``/``get_referrers``/``get_referents``,
+      ``sys.settrace``/``setprofile``, ``sys._current_frames``, building code objects
+      (``code.__new__``, ``CodeType.replace``) and assigning a function's ``__code__``.
 
-    The hook reads no global name (see :func:`_make_hook`), so patching ``os.path``,
-    ``builtins`` or ``pathlib`` does not weaken it. Paths must be ``str``, ``bytes``,
-    ``pathlib`` paths or ``os.DirEntry``; other path-like objects are refused (their
-    ``__fspath__`` could answer differently to the hook and to ``open``).
+    The hook reads no global name (see :func:`_make_hook`): patching ``os``, ``os.path``,
+    ``builtins``, ``pathlib`` or the helper's module does not weaken it, and its frame (from a
+    traceback) holds only values that cannot be changed. Paths handed to events raised from
+    Python code (``shutil.*``, ``sqlite3.connect``) must be ``str``, ``bytes``, ``pathlib``
+    paths or ``os.DirEntry``; ``open`` events always carry the converted text.
 
-    Not covered by this hook: what C code does without an audit event (``marshal.loads`` of a
-    crafted code object or a CPython memory-safety bug can corrupt the interpreter and remove
-    the hook; ``_posixsubprocess.fork_exec`` starts a program), a thread that swaps a
-    ``pathlib`` path's text between the check and the open, reading files that are neither
-    notebooks nor protected (the course package, other students' reports), and network
-    access. Behind it stands :func:`confine_process` (the kernel's launcher applies it before
-    any thread starts): on Linux with Landlock, running any program, writing outside the
-    working folder, TCP, ptrace or ``/proc/<pid>/mem`` of the grader and signals to it are
-    refused by the operating system itself, and every capability is dropped. Without
-    Landlock (old kernels, other systems, some containers) only this hook stands: run
-    graders as an unprivileged user in a container there.
+    Not covered, because nothing raises an audit event for it: code that corrupts the
+    interpreter's memory can remove the hook (``ctypes`` structures or unions over a pointer,
+    ``numpy.lib.stride_tricks.as_strided`` with wild strides, a crafted code object through
+    ``marshal.loads``, CPython bugs), and ``_posixsubprocess.fork_exec`` starts a program.
+    Not refused at all: reading files that are neither notebooks nor protected (the course
+    package, other students' reports), sockets (zmq connects from C code, so other kernels'
+    sockets are reachable; driving a kernel needs its key), a thread changing a ``pathlib``
+    path's cached text between the hook's check and a ``shutil``/``sqlite3`` call.
+
+    Behind the hook stands :func:`confine_process`, which the kernel's launcher applies
+    before any thread starts: with Landlock (Linux 5.13+, if the container allows it) the
+    operating system itself refuses running any program, writing outside the working
+    folder, reading the protected files (hard links or other mounts of them excepted), TCP,
+    ptrace and ``/proc/<pid>/mem`` of the grader and, from Landlock ABI 6, signals to it;
+    every capability is dropped. It does not hide other students' notebooks or the
+    connection files from code that got past the hook. Without Landlock (older kernels,
+    other systems, some container profiles) only this hook stands: there, run graders as an
+    unprivileged user in a throw-away container.
     """
     scratch = os.path.realpath(os.getcwd()) + os.sep
     sys.addaudithook(_make_hook(protected, scratch, private))
