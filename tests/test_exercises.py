@@ -900,6 +900,12 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
     ),
     (
         "train_mlp",
+        _TRAIN6.replace("history.append(np.mean(losses))", "history.append(np.sum(losses))"),
+        "train_mlp_tests",
+        "sums the batch losses instead of averaging them",
+    ),
+    (
+        "train_mlp",
         _TRAIN6.replace("loss_and_grads(params, X[idx], y[idx])", "loss_and_grads(params, X, y)"),
         "train_mlp_tests",
         "full batch instead of the mini-batch",
