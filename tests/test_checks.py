@@ -104,6 +104,26 @@ def test_messages_never_print_the_expected_values(factor):
             assert value not in text, (value, text)
 
 
+@pytest.mark.parametrize("got", [2.5, 1.6, 2.0004, np.array([2.5]), np.array([[1.6]])])
+def test_a_wrong_single_number_never_gives_its_factor_away(got):
+    # any number is a multiple of the expected 2.0: "off by a factor of 1.25" would reveal it
+    expected = 2.0 if np.ndim(got) == 0 else np.full(np.shape(got), 2.0)
+    text = checks.diagnose(got, expected, "rate")
+    assert "factor" not in text and "relative error" not in text and "1.25" not in text
+    assert "wrong value" in text or "close to the expected value" in text
+
+
+def test_a_single_number_still_names_the_mistakes_that_have_names():
+    assert "wrong sign" in checks.diagnose(-2.0, 2.0, "rate")
+    assert "factor of 2 (too large)" in checks.diagnose(4.0, 2.0, "rate")
+    assert "1/N is missing" in checks.diagnose(16.0, 2.0, "loss", batch_size=8)
+
+
+def test_a_flat_vector_where_a_column_was_expected_is_named():
+    with pytest.raises(CheckFailed, match=r"flat vector came back where a column"):
+        checks.check_shape(np.zeros(4), (4, 1), "y_hat")
+
+
 def test_check_params_names_the_key():
     expected = {"W1": np.ones((2, 3)), "b1": np.full(3, 0.5)}
     with pytest.raises(CheckFailed, match="missing the key"):

@@ -202,3 +202,26 @@ def test_an_oversized_submission_is_invalid_without_being_parsed(tmp_path, monke
     report = grade(path)
     assert report.status == "invalid" and report.total == 0.0
     assert "a submission may have" in report.messages[0]
+
+
+def test_a_failing_check_that_spans_lines_is_shown_whole():
+    from backprop_course.grading.testcell import run_test
+
+    source = (
+        "from backprop_course.grading import checks\n"
+        "checks.check_array(\n"
+        "    got,\n"
+        "    [1.0, 2.0],\n"
+        '    "dense_forward(X, params)",\n'
+        ")\n"
+    )
+    outcome = run_test(source, {"got": [1.0, 3.0]}, 2.0, "<test cell>")
+    assert outcome.score == 0
+    assert outcome.message.endswith(
+        '(at line 2: checks.check_array(got, [1.0, 2.0], "dense_forward(X, params)",))'
+    ), outcome.message
+    hidden = source.replace("checks.check_array(", "### BEGIN HIDDEN TESTS\nchecks.check_array(")
+    hidden += "### END HIDDEN TESTS\n"
+    assert run_test(hidden, {"got": [1.0, 3.0]}, 2.0, "<test cell>").message.endswith(
+        "(in a hidden test)"
+    )

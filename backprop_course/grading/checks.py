@@ -74,8 +74,13 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _factor_message(name: str, c: float, batch_size: int | None) -> str:
-    """Describe a result that equals ``c`` times the expected one."""
+def _factor_message(name: str, c: float, batch_size: int | None, *, single: bool = False) -> str:
+    """Describe a result that equals ``c`` times the expected one.
+
+    A single number is always some multiple of the expected one, so for it (``single``) only
+    the factors that name a mistake (-1, 2, 1/2, N, 1/N) are reported: any other factor would
+    hand over the answer (expected = got / factor).
+    """
     sign = "has the wrong sign and " if c < 0 else ""
     m = abs(c)
     if batch_size is not None and batch_size > 2:
@@ -97,10 +102,13 @@ def _factor_message(name: str, c: float, batch_size: int | None) -> str:
     if np.isclose(m, 1, rtol=1e-6):
         return f"{name} has the wrong sign: it is the negative of the expected value"
     if c > 0 and abs(c - 1) < 0.05:
+        about = "" if single else f" (relative error about {abs(c - 1):.1g})"
         return (
-            f"{name} is close to the expected value but not within tolerance "
-            f"(relative error about {abs(c - 1):.1g}): a less accurate formula or a small slip?"
+            f"{name} is close to the expected value but not within tolerance{about}: "
+            "a less accurate formula or a small slip?"
         )
+    if single:
+        return f"{name} has the wrong value"
     return f"{name} {sign}is proportional to the expected value but off by a factor of {m:.3g}"
 
 
@@ -175,14 +183,14 @@ def diagnose(
             "start from a float array (e.g. np.zeros(d) or w.astype(float))"
         )
     if _close(g, -e, rtol, atol):
-        return _factor_message(name, -1.0, batch_size)
+        return _factor_message(name, -1.0, batch_size, single=g.size == 1)
     if g.ndim == 2 and g.shape[0] == g.shape[1] and _close(g.T, e, rtol, atol):
         return f"{name} looks transposed: swap the roles of rows and columns"
     denom = float(np.sum(e * e))
     if denom > 0:
         c = float(np.sum(g * e) / denom)
         if abs(c) > 1e-12 and _close(g, c * e, rtol, atol):
-            return _factor_message(name, c, batch_size)
+            return _factor_message(name, c, batch_size, single=g.size == 1)
     if g.ndim == 0:
         return f"{name} has the wrong value"
     wrong = ~np.isclose(g, e, rtol=rtol, atol=atol)
@@ -261,6 +269,11 @@ def check_shape(got, shape: tuple[int, ...], name: str = "result") -> np.ndarray
             _fail(
                 f"{name} has shape {arr.shape}, expected {shape}: a column came back where a "
                 "flat vector was expected (use .ravel() or index [:, 0])"
+            )
+        if arr.ndim == 1 and shape == (arr.shape[0], 1):
+            _fail(
+                f"{name} has shape {arr.shape}, expected {shape}: a flat vector came back where "
+                "a column was expected (use .reshape(-1, 1) or keep the axis, e.g. [:, None])"
             )
         if len(shape) == 2 and arr.shape == shape[::-1]:
             _fail(f"{name} has shape {arr.shape}, expected {shape}: it looks transposed")

@@ -78,9 +78,13 @@ def _where(exc: BaseException, filename: str, source: str) -> str:
     if not frames:
         return ""
     lineno = frames[-1].lineno or 0
-    if lineno not in regions.public_lines(source):
+    # the whole statement, which may span lines (a check call with one argument per line)
+    last = max(frames[-1].end_lineno or lineno, lineno)
+    public = regions.public_lines(source)
+    if any(n not in public for n in range(lineno, last + 1)):
         return "in a hidden test"
-    text = source.splitlines()[lineno - 1].strip() if lineno else ""
+    lines = source.splitlines()[lineno - 1 : last] if lineno else []
+    text = " ".join(line.strip() for line in lines).replace("( ", "(").replace(" )", ")")
     return f"at line {lineno}: {text}" if text else f"at line {lineno}"
 
 
