@@ -151,19 +151,32 @@ for obj in gc.get_objects():
 text = open(SOURCE_PATH).read()
 """
 
-#: Runs ``cp`` without subprocess (no audit event) and reads the copy.
+#: Runs ``cp`` without subprocess (fork_exec raises no audit event), from the loaded module or a
+#: fresh copy of it, and reads the copy.
 FORK_EXEC_CP = f"""
-import _posixsubprocess
-errpipe_read, errpipe_write = os.pipe()
-argv = [b'/bin/cp', b'{SOURCE}', b'solution_copy.txt']
-pid = _posixsubprocess.fork_exec(
-    argv, [argv[0]], True, (errpipe_write,), None, None, -1, -1, -1, -1, -1, -1,
-    errpipe_read, errpipe_write, True, False, -1, None, None, None, -1, None, False)
-os.close(errpipe_write)
-failure = os.read(errpipe_read, 200)
-os.waitpid(pid, 0)
-if failure:
-    raise PermissionError(f'cp did not run: {{failure!r}}')
+import importlib.util, _posixsubprocess
+def cp(module):
+    errpipe_read, errpipe_write = os.pipe()
+    argv = [b'/bin/cp', b'{SOURCE}', b'solution_copy.txt']
+    pid = module.fork_exec(
+        argv, [argv[0]], True, (errpipe_write,), None, None, -1, -1, -1, -1, -1, -1,
+        errpipe_read, errpipe_write, True, False, -1, None, None, None, -1, None, False)
+    os.close(errpipe_write)
+    failure = os.read(errpipe_read, 200)
+    os.waitpid(pid, 0)
+    if failure:
+        raise PermissionError(f'cp did not run: {{failure!r}}')
+try:
+    cp(_posixsubprocess)
+except PermissionError:
+    cp(importlib.util.module_from_spec(importlib.util.find_spec('_posixsubprocess')))
+text = open('solution_copy.txt').read()
+"""
+
+#: Runs ``cp`` through Tcl's exec (no audit event either) and reads the copy.
+TCL_EXEC_CP = f"""
+import tkinter
+tkinter.Tcl().eval('exec cp {SOURCE} solution_copy.txt')
 text = open('solution_copy.txt').read()
 """
 
@@ -431,6 +444,18 @@ BANK = {
         set(),
         "",
     ),
+    "fork_exec_copies_the_solution": (
+        {"scaled_sum": _from_solution(FORK_EXEC_CP)},
+        None,
+        {SUM},
+        "starting programs is not allowed",
+    ),
+    "tcl_copies_the_solution": (
+        {"scaled_sum": _from_solution(TCL_EXEC_CP)},
+        None,
+        {SUM},
+        "starting programs is not allowed",
+    ),
     "uses_files_in_its_own_folder": (
         {"derivative": GOOD_DERIVATIVE + HONEST_FILES},
         None,
@@ -438,13 +463,6 @@ BANK = {
         "",
     ),
 }
-if _landlock_abi():  # without Landlock, nothing stops a program started without an audit event
-    BANK["fork_exec_copies_the_solution"] = (
-        {"scaled_sum": _from_solution(FORK_EXEC_CP)},
-        None,
-        {SUM},
-        "cp did not run",
-    )
 
 
 @pytest.fixture(scope="module")

@@ -327,6 +327,8 @@ _FS_EVENTS = (
     ("sqlite3.connect", (0,), ()),
 )
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+#: Modules that start programs without an audit event (Tcl's ``exec``; ``fork_exec``).
+_SPAWNING_MODULES = ("_posixsubprocess", "tkinter", "_tkinter")
 
 
 def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one function on purpose)
@@ -364,7 +366,8 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
     str_copy, bytes_decode = str.__str__, bytes.decode
     str_type, bytes_type, int_type = str, bytes, int
     type_, isinstance_, getattr_, len_ = type, isinstance, getattr, len
-    denied, oserror = PermissionError, OSError
+    denied, oserror, no_import = PermissionError, OSError, ImportError
+    spawning = frozenset(_SPAWNING_MODULES)
 
     def hook(event, args):
         for events, reason in refused:
@@ -372,6 +375,11 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
                 raise denied(f"{event}: {reason}")
         if event[:7] == "ctypes.":
             raise denied(f"{event}: calling C code through ctypes is not allowed while grading")
+        if event == "import" and isinstance_(args[0], str_type):
+            name = str_copy(args[0])
+            if name in spawning or name.split(".")[0] in spawning:
+                raise no_import(f"{name}: starting programs is not allowed while grading")
+            return
         if event == "object.__setattr__" and len_(args) > 1 and args[1] == "__code__":
             raise denied("replacing a function's code is not allowed while grading")
         if event == "os.kill":
@@ -496,7 +504,8 @@ def seal(protected, private: str = "") -> None:
     - writing, creating, removing, renaming, linking or changing anything outside the working
       folder; opening a folder outside it (a ``dir_fd`` out of it); a ``dir_fd`` followed by
       more than a plain name; making symbolic links; changing the working folder;
-    - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``pty``...);
+    - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``pty``...,
+      ``_posixsubprocess.fork_exec`` replaced, importing ``tkinter`` whose Tcl runs programs);
     - ``/proc/<pid>`` of any other process (the grading worker's memory, environment, open
       files), signals to other processes, ``resource.prlimit`` on them, and the ``.json``
       files in the folder ``private`` (the kernels' connection files, whose keys would let
@@ -516,7 +525,7 @@ def seal(protected, private: str = "") -> None:
     Not covered, because nothing raises an audit event for it: code that corrupts the
     interpreter's memory can remove the hook (``ctypes`` structures or unions over a pointer,
     ``numpy.lib.stride_tricks.as_strided`` with wild strides, a crafted code object through
-    ``marshal.loads``, CPython bugs), and ``_posixsubprocess.fork_exec`` starts a program.
+    ``marshal.loads``, CPython bugs), and such code can then start programs too.
     Not refused at all: reading files that are neither notebooks nor protected (the course
     package, other students' reports), sockets (zmq connects from C code, so other kernels'
     sockets are reachable; driving a kernel needs its key), a thread changing a ``pathlib``
@@ -533,6 +542,13 @@ def seal(protected, private: str = "") -> None:
     unprivileged user in a throw-away container.
     """
     scratch = os.path.realpath(os.getcwd()) + os.sep
+    posixsubprocess = sys.modules.get("_posixsubprocess")
+    if posixsubprocess is not None:  # loaded already (by subprocess): a fresh one is refused
+
+        def fork_exec(*args, **kwargs):
+            raise PermissionError("fork_exec: starting programs is not allowed while grading")
+
+        posixsubprocess.fork_exec = fork_exec
     sys.addaudithook(_make_hook(protected, scratch, private))
 
 
