@@ -354,7 +354,8 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
     DirEntry, fspath, getcwd, getpid = native.DirEntry, native.fspath, native.getcwd, native.getpid
     lstat, readlink = native.lstat, native.readlink
 
-    protected = frozenset(os.path.realpath(p) for p in protected)
+    # compared in lower case: on a case-insensitive disk SOURCE.IPYNB opens source.ipynb
+    protected = frozenset(os.path.realpath(p).lower() for p in protected)
     refused = tuple((frozenset(events), reason) for events, reason in _REFUSED)
     fs_events = frozenset(event for event, _, _ in _FS_EVENTS)
     fs_args = tuple(_FS_EVENTS)
@@ -468,7 +469,7 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
                     real = ""
                 todo.extend(target.split("/")[::-1])
             real = real or "/"
-            if raw[-6:] == ".ipynb" or real[-6:] == ".ipynb" or real in protected:
+            if ".ipynb" in (raw[-6:].lower(), real[-6:].lower()) or real.lower() in protected:
                 raise denied(f"{raw}: notebooks cannot be read while grading")
             if real[:6] == "/proc/" and (real + "/")[: len_(own_proc)] != own_proc:
                 head = real[6:].split("/")[0]
