@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations, mlp
-from ._validate import as_matrix, check_choice
+from ._validate import as_matrix
 
 __all__ = [
     "PerNodeResult",
@@ -95,18 +95,6 @@ class PerNodeResult:
     z: dict[int, np.ndarray]
     deltas: dict[int, np.ndarray]
     n_madds: int
-
-
-def _check_config(hidden: str, output: str, loss: str) -> None:
-    check_choice(hidden, "hidden activation", activations.ACTIVATIONS)
-    check_choice(output, "output activation", mlp.OUTPUTS)
-    check_choice(loss, "loss", mlp.LOSSES)
-    if loss == "bce" and output != "sigmoid":
-        raise ValueError(f"loss 'bce' needs output='sigmoid', got output={output!r}")
-    if loss == "ce" and output != "softmax":
-        raise ValueError(f"loss 'ce' needs output='softmax', got output={output!r}")
-    if loss == "mse" and output == "softmax":
-        raise ValueError("output 'softmax' goes with loss 'ce', not 'mse'")
 
 
 def _as_batch(params, x, y, loss):
@@ -157,8 +145,7 @@ def forward_per_node(
     >>> print(a[1], z[1], n)
     [3.5] [3.5] 3
     """
-    check_choice(hidden, "hidden activation", activations.ACTIVATIONS)
-    check_choice(output, "output activation", mlp.OUTPUTS)
+    mlp._check_config(hidden, output)
     L = mlp.n_layers(params)
     x = np.asarray(x)
     if x.ndim != 1:
@@ -222,7 +209,7 @@ def output_deltas(
     >>> print(d, f"{c:.2f}")
     [-0.25] 0.25
     """
-    _check_config("tanh", output, loss)
+    mlp._check_config("tanh", output, loss)
     a_out, z_out, y = (np.asarray(v, dtype=np.float64) for v in (a_out, z_out, y))
     if not a_out.shape == z_out.shape == y.shape or a_out.ndim != 1:
         raise ValueError(
@@ -317,7 +304,7 @@ def per_node_backprop(
     >>> r.n_madds  # 2 examples x (9 forward + 9 gradient + 2 delta multiply-adds)
     40
     """
-    _check_config(hidden, output, loss)
+    mlp._check_config(hidden, output, loss)
     L, X, Y, single = _as_batch(params, x, y, loss)
     n = X.shape[0]
     grads = {k: np.zeros(np.shape(v)) for k, v in params.items()}
