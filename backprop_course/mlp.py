@@ -55,7 +55,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import activations
+from . import activations, losses
 from ._validate import as_matrix, check_choice, check_count, check_positive
 from .optim import minibatches
 
@@ -154,8 +154,7 @@ def n_layers(params: Mapping[str, np.ndarray]) -> int:
 
 def _output_forward(output: str, S: np.ndarray) -> np.ndarray:
     if output == "softmax":
-        e = np.exp(S - S.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return losses.softmax(S)
     return activations.ACTIVATIONS[output].function(S)
 
 
@@ -263,13 +262,9 @@ def _forward(params, X, L, hidden, output):
 def _loss_and_delta(output, loss, S, A, Y):
     n = Y.shape[0]
     if loss == "bce":  # sigmoid output: computed from the logits, delta = (A - Y) / n
-        value = np.sum(np.logaddexp(0, S) - Y * S) / n
-        return float(value), (A - Y) / n
+        return losses.binary_cross_entropy_with_logits(S, Y), (A - Y) / n
     if loss == "ce":  # softmax output: delta = (softmax - Y) / n
-        m = S.max(axis=1, keepdims=True)
-        log_z = m[:, 0] + np.log(np.exp(S - m).sum(axis=1))
-        value = np.sum(log_z - np.sum(Y * S, axis=1)) / n
-        return float(value), (A - Y) / n
+        return losses.cross_entropy_with_logits(S, Y), (A - Y) / n
     R = A - Y  # mse
     value = np.sum(R * R) / n
     return float(value), (2 / n) * R * activations.ACTIVATIONS[output].derivative_from_output(A, S)
