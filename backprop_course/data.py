@@ -30,9 +30,11 @@ def _finish(X: np.ndarray, y01: np.ndarray, labels, rng: np.random.Generator):
     return X[order].astype(np.float64), y[order]
 
 
-def _halves(n: int) -> tuple[int, int]:
+def _halves(n: int) -> tuple[int, int, np.ndarray]:
+    """Class sizes ``n0 = n // 2`` and ``n1 = n - n0``, and labels ``y01``: n0 zeros, n1 ones."""
     n = check_count(n, "n", minimum=2)
-    return n // 2, n - n // 2
+    n0, n1 = n // 2, n - n // 2
+    return n0, n1, np.r_[np.zeros(n0, int), np.ones(n1, int)]
 
 
 def blobs(
@@ -52,11 +54,10 @@ def blobs(
     (50, 2)
     """
     rng = np.random.default_rng(rng)
-    n0, n1 = _halves(n)
+    n0, n1, y01 = _halves(n)
     margin = check_positive(margin, "margin")
     angle = rng.uniform(0, 2 * np.pi)
     w = np.array([np.cos(angle), np.sin(angle)])
-    y01 = np.r_[np.zeros(n0, int), np.ones(n1, int)]
     sign = np.where(y01 == 1, 1.0, -1.0)
     X = rng.normal(size=(n, 2)) * 0.7 + 1.5 * sign[:, None] * w
     proj = X @ w
@@ -93,7 +94,7 @@ def moons(
     True
     """
     rng = np.random.default_rng(rng)
-    n0, n1 = _halves(n)
+    n0, n1, y01 = _halves(n)
     t0 = np.linspace(0, np.pi, n0)
     t1 = np.linspace(0, np.pi, n1)
     X = np.r_[
@@ -101,7 +102,6 @@ def moons(
         np.c_[1 - np.cos(t1), 0.5 - np.sin(t1)],
     ]
     X += rng.normal(scale=noise, size=X.shape)
-    y01 = np.r_[np.zeros(n0, int), np.ones(n1, int)]
     return _finish(X, y01, labels, rng)
 
 
@@ -122,12 +122,11 @@ def circles(
     rng = np.random.default_rng(rng)
     if not 0 < factor < 1:
         raise ValueError(f"factor must lie in (0, 1), got {factor}")
-    n0, n1 = _halves(n)
+    n0, n1, y01 = _halves(n)
     t0 = rng.uniform(0, 2 * np.pi, n0)
     t1 = rng.uniform(0, 2 * np.pi, n1)
     X = np.r_[np.c_[np.cos(t0), np.sin(t0)], factor * np.c_[np.cos(t1), np.sin(t1)]]
     X += rng.normal(scale=noise, size=X.shape)
-    y01 = np.r_[np.zeros(n0, int), np.ones(n1, int)]
     return _finish(X, y01, labels, rng)
 
 
@@ -146,14 +145,13 @@ def spirals(
     (10, 2)
     """
     rng = np.random.default_rng(rng)
-    n0, n1 = _halves(n)
+    n0, n1, y01 = _halves(n)
     arms = []
     for k, m in enumerate((n0, n1)):
         t = np.sqrt(rng.uniform(0.02, 1, m)) * turns * 2 * np.pi
         r = t / (turns * 2 * np.pi)
         arms.append(np.c_[r * np.cos(t + k * np.pi), r * np.sin(t + k * np.pi)])
     X = np.r_[arms[0], arms[1]] + rng.normal(scale=noise * 0.25, size=(n0 + n1, 2))
-    y01 = np.r_[np.zeros(n0, int), np.ones(n1, int)]
     return _finish(X, y01, labels, rng)
 
 
