@@ -355,6 +355,25 @@ def plot_descent(result: DescentResult) -> Figure:
 
 #: Data sets the training explorer offers (names of ``data.DATASETS``).
 TRAINING_DATASETS = ("moons", "circles", "xor", "spirals")
+_ACTIVATIONS = ("tanh", "relu", "sigmoid")  # the hidden layers' choices in train and its widget
+
+
+def _training_settings(
+    dataset, lr, batch_size, hidden_width, activation, epochs, n_samples=200, hidden_layers=1
+) -> dict:
+    """:func:`train`'s settings, checked (ValueError naming the first bad one) and normalised;
+    the training widget checks its starting values here too."""
+    check_choice(dataset, "dataset", TRAINING_DATASETS)
+    return {
+        "dataset": dataset,
+        "lr": check_positive(lr, "lr"),
+        "batch_size": check_count(batch_size, "batch_size"),
+        "hidden_width": check_count(hidden_width, "hidden_width"),
+        "activation": check_choice(activation, "activation", _ACTIVATIONS),
+        "epochs": check_count(epochs, "epochs"),
+        "n_samples": check_count(n_samples, "n_samples", minimum=4),
+        "hidden_layers": check_count(hidden_layers, "hidden_layers", minimum=0),
+    }
 
 
 @dataclass
@@ -434,29 +453,15 @@ def train(
     >>> print(r.loss_history[-1] < r.loss_history[0], r.accuracy > 0.85)
     True True
     """
-    check_choice(dataset, "dataset", TRAINING_DATASETS)
-    lr = check_positive(lr, "lr")
-    batch_size = check_count(batch_size, "batch_size")
-    hidden_width = check_count(hidden_width, "hidden_width")
-    check_choice(activation, "activation", ("tanh", "relu", "sigmoid"))
-    epochs = check_count(epochs, "epochs")
-    n_samples = check_count(n_samples, "n_samples", minimum=4)
-    hidden_layers = check_count(hidden_layers, "hidden_layers", minimum=0)
+    settings = _training_settings(
+        dataset, lr, batch_size, hidden_width, activation, epochs, n_samples, hidden_layers
+    )
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable (epoch, loss) -> bool, got {callback!r}")
-    settings = {
-        "dataset": dataset,
-        "lr": lr,
-        "batch_size": batch_size,
-        "hidden_width": hidden_width,
-        "activation": activation,
-        "epochs": epochs,
-        "n_samples": n_samples,
-        "hidden_layers": hidden_layers,
-    }
+    epochs = settings["epochs"]
     rng = np.random.default_rng(rng)
-    X, y = _data.DATASETS[dataset](n_samples, rng)
-    sizes = [2] + [hidden_width] * hidden_layers + [1]
+    X, y = _data.DATASETS[dataset](settings["n_samples"], rng)
+    sizes = [2] + [settings["hidden_width"]] * settings["hidden_layers"] + [1]
     model = MLP(sizes, hidden=activation, output="sigmoid", loss="bce")
     stopped = False
 
@@ -467,7 +472,15 @@ def train(
             return False
         return None
 
-    model.fit(X, y, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng, callback=on_epoch)
+    model.fit(
+        X,
+        y,
+        epochs=epochs,
+        batch_size=settings["batch_size"],
+        lr=settings["lr"],
+        rng=rng,
+        callback=on_epoch,
+    )
     history = np.asarray(model.loss_history_, dtype=np.float64)
     diverged = bool(model.diverged_)
     accuracy = math.nan if diverged else model.score(X, y)

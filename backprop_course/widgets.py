@@ -203,12 +203,8 @@ class TrainingExplorer(widgets.VBox):
         rng: int = 0,
         background: bool = True,
     ) -> None:
-        check_choice(dataset, "dataset", explore.TRAINING_DATASETS)
-        check_positive(lr, "lr")
-        check_count(batch_size, "batch_size")
-        check_count(hidden_width, "hidden_width")
-        check_choice(activation, "activation", ("tanh", "relu", "sigmoid"))
-        check_count(epochs, "epochs")
+        # the checks (and messages) of explore.train, before any control is built
+        explore._training_settings(dataset, lr, batch_size, hidden_width, activation, epochs)
         if not isinstance(rng, int) or isinstance(rng, bool):
             raise ValueError(f"rng must be an int seed (runs must be repeatable), got {rng!r}")
         self.rng = rng
@@ -231,7 +227,7 @@ class TrainingExplorer(widgets.VBox):
             style=style,
         )
         self.activation = widgets.Dropdown(
-            options=["tanh", "relu", "sigmoid"], value=activation, description="activation"
+            options=list(explore._ACTIVATIONS), value=activation, description="activation"
         )
         self.epochs = widgets.IntSlider(
             value=epochs,
