@@ -24,6 +24,7 @@ figure to show it exactly once.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -271,10 +272,8 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     """
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    import io
-
     buf = io.BytesIO()
-    if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
+    if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -610,6 +609,11 @@ def _name(v) -> str:
     return f"({v.op})" if v.op else f"{v.data:g}"
 
 
+def _name_and_op(v) -> str:
+    """``"s (+)"`` for a labelled node, else :func:`_name` (which already shows the op)."""
+    return f"{v.label} ({v.op})" if v.label else _name(v)
+
+
 def _num(x: float) -> str:
     return f"{x:.3f}" if x >= 0 else f"({x:.3f})"
 
@@ -648,9 +652,8 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
     ]
     for k, step in enumerate(steps, start=1):
         node = step.node
-        what = f"{_name(node)} ({node.op})" if node.label else _name(node)
         lines = [
-            f"Step {k}/{len(steps)}: node {what} has incoming gradient "
+            f"Step {k}/{len(steps)}: node {_name_and_op(node)} has incoming gradient "
             f"dL/d{_name(node)} = {step.upstream:.3f}."
         ]
         acc = set()
@@ -722,13 +725,12 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
     if step is None:
         title = f"Before the backward pass: dL/d{_name(root)} = 1"
     else:
-        n_steps = frame.text.split("/", 1)[1].split(":", 1)[0]
-        what = f"{_name(step.node)} ({step.node.op})" if step.node.label else _name(step.node)
+        n_steps = sum(1 for v in nodes if v.children)  # backward_steps: one per non-leaf
         title = (
-            f"Step {frame.index}/{n_steps}: node {what} sends "
+            f"Step {frame.index}/{n_steps}: node {_name_and_op(step.node)} sends "
             f"dL/d{_name(step.node)} = {step.upstream:.4g} to its inputs"
         )
-        acc = [_name(by_id[k]) for k in sorted(frame.accumulated, key=list(by_id).index)]
+        acc = [_name(v) for v in nodes if id(v) in frame.accumulated]
         if acc:
             title += f"; {', '.join(acc)} accumulate"
         # room below the graph for the text box and no more: its height in inches (8 pt lines
