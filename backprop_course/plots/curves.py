@@ -288,6 +288,12 @@ def _series(values, name: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _mark_diverged(ax: Axes, x: float, y: float) -> None:
+    """A red ``x`` and "diverged" at the last finite point of a curve or path."""
+    ax.plot(x, y, "x", color="red", ms=10, mew=2, zorder=4)
+    ax.annotate("diverged", (x, y), textcoords="offset points", xytext=(4, 4), color="red")
+
+
 def loss_curve(
     losses: Sequence[float] | np.ndarray | Mapping[str, Sequence[float]],
     ax: Axes | None = None,
@@ -330,14 +336,7 @@ def loss_curve(
         if bad.size:
             if end == 0:
                 raise ValueError(f"losses{'' if key is None else f'[{key!r}]'} starts non-finite")
-            ax.plot(end - 1, arr[end - 1], "x", color="red", ms=10, mew=2, zorder=4)
-            ax.annotate(
-                "diverged",
-                (end - 1, arr[end - 1]),
-                textcoords="offset points",
-                xytext=(4, 4),
-                color="red",
-            )
+            _mark_diverged(ax, end - 1, arr[end - 1])
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -486,15 +485,7 @@ def descent_path(
         q = p[:end]
         ax.plot(q[:, 0], q[:, 1], "o-", ms=3, lw=1.2, label=key)
         if end < p.shape[0]:
-            ax.plot(q[-1, 0], q[-1, 1], "x", color="red", ms=10, mew=2, zorder=4)
-            ax.annotate(
-                "diverged",
-                (q[-1, 0], q[-1, 1]),
-                textcoords="offset points",
-                xytext=(4, 4),
-                color="red",
-                annotation_clip=True,
-            )
+            _mark_diverged(ax, q[-1, 0], q[-1, 1])
     starts = np.array([p[0] for p in paths.values()])
     ax.plot(starts[:, 0], starts[:, 1], "o", color="k", ms=6, zorder=5, label="start")
     ax.legend(loc="best", fontsize="small")
