@@ -19,6 +19,7 @@ with ``|w_ij|`` and whose colour shows its sign.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
 
@@ -229,19 +230,14 @@ def draw_computation_graph(
     ax = _check_ax(ax)
     pos = graph_layout((nodes, edges))
     n_cols = max(x for x, _ in pos.values()) + 1
-    col_sizes: dict[float, int] = {}
-    for x, _ in pos.values():
-        col_sizes[x] = col_sizes.get(x, 0) + 1
-    tallest = max(col_sizes.values())
+    tallest = max(Counter(x for x, _ in pos.values()).values())
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
     shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
     outlines = {id(k): c for k, c in (outline or {}).items()}
     hi_nodes = _as_set(highlight)
     hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
-    fanout: dict[int, int] = {}
-    for c, _ in edges:
-        fanout[id(c)] = fanout.get(id(c), 0) + 1
+    fanout = Counter(id(c) for c, _ in edges)
 
     boxes = {}
     for v in nodes:
@@ -257,7 +253,7 @@ def draw_computation_graph(
             lines.append(f"grad {_fmt(g, fmt)}")
         is_input = not getattr(v, "children", ())
         edge, lw = "#555555", 1.0
-        if mark_fanout and fanout.get(id(v), 0) > 1:
+        if mark_fanout and fanout[id(v)] > 1:
             edge, lw = _FANOUT, 2.2
         if id(v) in outlines:
             edge, lw = outlines[id(v)], 3.0
@@ -277,15 +273,13 @@ def draw_computation_graph(
         )
 
     # spread multiple edges between the same pair (x * x) over the box side
-    pair_count: dict[tuple[int, int], int] = {}
-    for c, p in edges:
-        pair_count[(id(c), id(p))] = pair_count.get((id(c), id(p)), 0) + 1
-    pair_seen: dict[tuple[int, int], int] = {}
+    pair_count = Counter((id(c), id(p)) for c, p in edges)
+    pair_seen: Counter[tuple[int, int]] = Counter()
     labels = []
     for i, (c, p) in enumerate(edges):
         key = (id(c), id(p))
-        k = pair_seen.get(key, 0)
-        pair_seen[key] = k + 1
+        k = pair_seen[key]
+        pair_seen[key] += 1
         m = pair_count[key]
         frac = 0.5 if m == 1 else 0.25 + 0.5 * k / (m - 1)
         hot = key in hi_edges
@@ -445,7 +439,7 @@ def draw_network(
                 ax.plot([l - 1, l], [y0, y1], color=color, lw=lw, zorder=1, solid_capstyle="round")
     L = len(sizes) - 1
     for l, units in enumerate(shown):
-        face = "#e8f1e4" if l == 0 else ("#fde9d9" if l == L else "#e4ecf7")
+        face = _INPUT_FACE if l == 0 else ("#fde9d9" if l == L else "#e4ecf7")
         for a, i in enumerate(units):
             y = ypos(l, slot_of(l, a))
             ax.scatter([l], [y], s=420, c=face, edgecolors="#444444", linewidths=1.2, zorder=3)
