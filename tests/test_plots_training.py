@@ -68,6 +68,18 @@ def test_confusion_matrix_normalised_rows_sum_to_one_and_uses_given_ax():
     assert [x.get_text() for x in ax.texts][:2] == ["0.67", "0.33"]
 
 
+def test_figures_reject_an_ax_that_is_not_an_axes_and_default_to_matplotlib_size():
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="ax must be a matplotlib Axes or None, got Figure"):
+        training.confusion_matrix([0, 1], [0, 1], ax=fig)
+    with pytest.raises(ValueError, match="ax must be a matplotlib Axes or None, got str"):
+        training.image_grid(np.zeros((1, 2, 2)), ax="left")
+    with pytest.raises(ValueError, match="ax must be a matplotlib Axes or None, got list"):
+        training.loss_along_direction([0, 1], {"a": [1, 2]}, ax=[])
+    ax = training.loss_along_direction([0, 1], {"a": [1, 2]})
+    assert tuple(ax.figure.get_size_inches()) == tuple(plt.rcParams["figure.figsize"])
+
+
 def test_image_grid_places_every_image_in_the_mosaic():
     images = np.arange(5 * 4 * 3, dtype=float).reshape(5, 4, 3)
     ax = training.image_grid(images, [f"#{i}" for i in range(5)], ncols=2)

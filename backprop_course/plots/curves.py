@@ -44,6 +44,7 @@ CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"
 
 
 def _axes(ax: Axes | None, figsize=(5.0, 4.0)) -> Axes:
+    """``ax`` checked, or a new figure's Axes when None (``figsize=None``: matplotlib's default)."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     elif not isinstance(ax, Axes):

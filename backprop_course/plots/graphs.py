@@ -27,20 +27,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from .curves import _axes
+
 __all__ = ["draw_computation_graph", "draw_network", "graph_layout"]
 
 _HIGHLIGHT = "#ff7f0e"
 _FANOUT = "#2ca02c"
 _NODE_FACE = "#f4f6fb"
 _INPUT_FACE = "#e8f1e4"
-
-
-def _check_ax(ax) -> Axes:
-    if ax is None:
-        return None
-    if not isinstance(ax, Axes):
-        raise ValueError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    return ax
 
 
 def _trace(root_or_trace) -> tuple[list, list]:
@@ -227,12 +221,10 @@ def draw_computation_graph(
     ['L  (tanh)', 'w', 'x', '·  (*)']
     """
     nodes, edges = _trace(root_or_trace)
-    ax = _check_ax(ax)
     pos = graph_layout((nodes, edges))
     n_cols = max(x for x, _ in pos.values()) + 1
     tallest = max(Counter(x for x, _ in pos.values()).values())
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
+    ax = _axes(ax, figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
     shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
     outlines = {id(k): c for k, c in (outline or {}).items()}
     hi_nodes = _as_set(highlight)
@@ -406,13 +398,11 @@ def draw_network(
     28
     """
     sizes, params = _network_sizes(sizes_or_params)
-    ax = _check_ax(ax)
     if isinstance(max_units, bool) or not isinstance(max_units, Integral) or max_units < 2:
         raise ValueError(f"max_units must be an integer >= 2, got {max_units!r}")
     shown = [_shown_units(d, max_units) for d in sizes]
     tallest = max(len(s) for s in shown)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(3.5, 1.9 * len(sizes)), max(2.5, 0.55 * tallest + 1.2)))
+    ax = _axes(ax, figsize=(max(3.5, 1.9 * len(sizes)), max(2.5, 0.55 * tallest + 1.2)))
 
     def ypos(l, slot):
         n = len(shown[l]) + (1 if sizes[l] > max_units else 0)

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .._validate import as_vector, check_count
+from .curves import _axes
 
 __all__ = [
     "confusion_counts",
@@ -31,12 +32,6 @@ __all__ = [
     "losses_along",
     "loss_along_direction",
 ]
-
-
-def _axes(ax):
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def _int_labels(y, name: str) -> np.ndarray:
@@ -108,7 +103,7 @@ def confusion_matrix(
     shown = C.astype(np.float64)
     if normalize:
         shown = shown / np.maximum(C.sum(axis=1, keepdims=True), 1)
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=None)
     im = ax.imshow(shown, cmap=cmap, vmin=0)
     threshold = shown.max() / 2 if shown.max() > 0 else 1.0
     for i in range(k):
@@ -170,7 +165,7 @@ def image_grid(
     if titles is not None and len(titles) != m:
         raise ValueError(f"got {len(titles)} titles for {m} images")
     ncols = check_count(ncols, "ncols")
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=None)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
@@ -386,7 +381,7 @@ def loss_along_direction(
     alphas = as_vector(alphas, "alphas")
     if not losses_by_label:
         raise ValueError("losses_by_label is empty; give at least one curve")
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=None)
     for label, losses in losses_by_label.items():
         losses = np.asarray(losses, dtype=np.float64)
         if losses.shape != alphas.shape:
