@@ -6,12 +6,15 @@ Each test grades small fixture notebooks in real kernels (short timeouts, small 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 
 import nbformat
 import pytest
 from grader_fixtures.submissions import GOOD, POINTS, SOURCE, exercise, submission
 
-from backprop_course.grading import check_notebook, grade_batch, grade_submission
+from backprop_course.grading import batch, check_notebook, grade_batch, grade_submission
 from backprop_course.grading.notebook import NotebookError
 
 LIMITS = {"timeout": 5, "memory_mb": 512}
@@ -127,6 +130,38 @@ def test_a_single_submission_gets_gradescopes_results_json_at_the_top(tmp_path):
     good = submission(tmp_path, "solo", GOOD)
     grade_batch(SOURCE, [good], tmp_path / "out", gradescope=True, progress=False, **LIMITS)
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 6.0
+
+
+_grade_one = batch._grade_one
+
+
+def _grade_or_die(source, text, submission, *args):
+    """A batch worker that dies, as if killed, whenever it is given a submission named doomed
+    (a function of this module, so that a worker of any start method can unpickle it)."""
+    if "doomed" in submission:
+        os._exit(1)
+    return _grade_one(source, text, submission, *args)
+
+
+def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "_grade_one", _grade_or_die)
+    # killed workers leave their kernels' scratch folders behind: put them in a folder removed
+    # below (short, since a kernel's socket path in it must stay under 108 characters)
+    scratch = tempfile.mkdtemp(prefix="bpc-")
+    monkeypatch.setattr(tempfile, "tempdir", scratch)
+    good, doomed = submission(tmp_path, "good", {}), submission(tmp_path, "doomed", {})
+    out = tmp_path / "out"
+    try:
+        reports = grade_batch(SOURCE, [doomed, good], out, jobs=2, progress=False, **LIMITS)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert [r.total for r in reports] == [0.0, 6.0], reports[1].summary()
+    killed = "the grading process was killed while grading this submission"
+    assert reports[0].status == "invalid" and reports[0].messages == [killed]
+    assert {p.message for p in reports[0].parts.values()} == {killed}
+    assert reports[0].max_total == 6.0 and reports[1].status == "graded"
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[1:] == ["doomed,invalid,0,0,0,0,6", "good,graded,2,3,1,6,6"]
 
 
 def _in_place_source(path):
