@@ -339,12 +339,14 @@ def plot_descent(result: DescentResult) -> Figure:
     title = f"{s.name}, lr={result.lr:.3g}: {status}"
     if result.max_stable_lr is not None:
         title += f" (stable below {result.max_stable_lr:.3g})"
-    ax_path.set_title(title, color="red" if result.diverged else "black", fontsize=10)
+    # y=1.0 pins the titles where matplotlib would put them (no ticks or offset text above
+    # these axes) without measuring every tick label first: a fifth of a widget redraw
+    ax_path.set_title(title, color="red" if result.diverged else "black", fontsize=10, y=1.0)
     gap = result.losses - result.f_min
     with np.errstate(invalid="ignore"):
         gap = np.where(np.isfinite(gap), np.maximum(gap, 1e-16), gap)
     loss_curve(gap, ax_loss, log=True, xlabel="step t", ylabel="f(w_t) - min f", title="")
-    ax_loss.set_title(f"Loss per step: final {result.final_loss:.3g}", fontsize=10)
+    ax_loss.set_title(f"Loss per step: final {result.final_loss:.3g}", fontsize=10, y=1.0)
     return fig
 
 
