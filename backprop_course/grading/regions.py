@@ -127,16 +127,6 @@ def remove_hidden_tests(source: str) -> str:
     return "\n".join(line for line, k in zip(lines, keep, strict=True) if k).rstrip("\n")
 
 
-def strip_markers(source: str) -> str:
-    """Keep the content of every region and drop only the marker lines (the instructor's view).
-
-    >>> print(strip_markers("a = 1\\n### BEGIN HIDDEN TESTS\\nb = 2\\n### END HIDDEN TESTS"))
-    a = 1
-    b = 2
-    """
-    return "\n".join(line for line in source.splitlines() if _marker_of(line) is None)
-
-
 def public_lines(source: str) -> set[int]:
     """Return the 1-based line numbers of ``source`` that lie outside hidden-test regions.
 

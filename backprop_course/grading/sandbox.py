@@ -145,7 +145,6 @@ class Sandbox:
         self._client: _Client | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.alive = False
-        self.starts = 0
         self._launched = False
         self._launch_error: Exception | None = None
 
@@ -198,7 +197,6 @@ class Sandbox:
             PYDEVD_DISABLE_FILE_VALIDATION="1",
         )
         self._client = client
-        self.starts += 1
         try:
             client.start_new_kernel(cwd=str(workdir), env=env, stderr=subprocess.DEVNULL)
         except Exception as exc:  # reported by start()
@@ -241,12 +239,6 @@ class Sandbox:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> Sandbox:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- running code ---------------------------------------------------------------------
     def run(self, code: str, *, timeout: float | None = None) -> Outcome:
