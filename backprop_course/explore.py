@@ -38,7 +38,7 @@ from . import scalar
 from ._validate import as_vector, check_choice, check_count, check_positive
 from .mlp import MLP
 from .optim import gradient_descent
-from .plots.curves import decision_boundary, descent_path, loss_curve
+from .plots.curves import _scatter_classes, decision_boundary, descent_path, loss_curve
 from .plots.graphs import draw_computation_graph
 
 __all__ = [
@@ -501,10 +501,8 @@ def plot_training(result: TrainingResult) -> Figure:
     loss_curve(result.loss_history, ax_loss, title="")
     ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10)
     s = result.settings
-    if result.diverged:
-        for c, colour in ((0, "C0"), (1, "C1")):
-            pts = result.X[result.y == c]
-            ax_db.scatter(pts[:, 0], pts[:, 1], s=12, color=colour, label=f"y = {c}")
+    if result.diverged:  # the points as decision_boundary draws them, in the same colours
+        _scatter_classes(ax_db, result.X, result.y, np.unique(result.y))
         ax_db.set_xlabel("$x_1$")
         ax_db.set_ylabel("$x_2$")
         ax_db.set_title("diverged: no decision boundary", color="red", fontsize=10)

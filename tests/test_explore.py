@@ -209,9 +209,17 @@ def test_plot_training_shows_loss_and_boundary_or_says_diverged():
     fig = explore.plot_training(r)
     assert len(fig.axes[0].lines) >= 1 and fig.axes[1].collections
     assert f"{r.accuracy:.3f}" in fig.axes[1].get_title()
-    bad = explore.train("moons", lr=1e6, epochs=20, rng=0)
-    if bad.diverged:
-        assert "diverged" in explore.plot_training(bad).axes[1].get_title()
+    bad = explore.train("moons", lr=1e6, epochs=20, activation="relu", rng=0)
+    assert bad.diverged  # (tanh only saturates at this rate; relu overflows)
+    fig = explore.plot_training(bad)
+    assert "diverged" in fig.axes[1].get_title()
+    # the points as decision_boundary draws them: one scatter per class, in the same colours
+    bad_points = fig.axes[1].collections
+    good_points = explore.plot_training(r).axes[1].collections[-2:]
+    for points in (bad_points, good_points):
+        assert [c.get_label() for c in points] == ["y = 0", "y = 1"]
+    for b, g in zip(bad_points, good_points, strict=True):
+        np.testing.assert_array_equal(b.get_facecolor(), g.get_facecolor())
 
 
 # ------------------------------------------------------------------ backprop stepper
