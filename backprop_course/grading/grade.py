@@ -286,10 +286,13 @@ def check_notebook(
     ...
     backprop_course.grading.notebook.NotebookError: no/such/exercise.ipynb: file not found
     """
-    report = grade_submission(path, path, timeout=timeout, memory_mb=memory_mb, public_only=True)
+    nb = _load_source(path)
+    report = grade_submission(
+        path, path, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
+    )
     hidden = [
         c
-        for c in nbmod.read_notebook(path).cells
+        for c in nb.cells
         if nbmod.role(c) == "test"
         and regions.has_marker(c.source, regions.BEGIN_HIDDEN, regions.END_HIDDEN)
     ]
