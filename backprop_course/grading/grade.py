@@ -231,11 +231,11 @@ def grade_submission(
     """
     started = time.perf_counter()
     source_nb = _source_nb if _source_nb is not None else _load_source(source)
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if not memory_mb > 0:
-        raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
     grader = _Grader(source_nb, Path(source).name, public_only=public_only)
+    # built (not started) before anything is read: it refuses a nonpositive timeout or memory_mb
+    sandbox = _sandbox or Sandbox(
+        timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
+    )
     report = SubmissionReport(str(source), str(submission))
     try:
         size = Path(submission).stat().st_size if Path(submission).is_file() else 0
@@ -255,9 +255,6 @@ def grade_submission(
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
     answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)
-    sandbox = _sandbox or Sandbox(
-        timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
-    )
     session = Session(sandbox)
     try:
         grader.grade(report, answers, session)
