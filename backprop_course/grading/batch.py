@@ -28,8 +28,8 @@ import nbformat
 from backprop_course.grading import notebook as nbmod
 from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_submission
 from backprop_course.grading.report import (
-    PartResult,
     SubmissionReport,
+    failed_report,
     write_csv,
     write_gradescope,
     write_json,
@@ -38,13 +38,6 @@ from backprop_course.grading.sandbox import Sandbox
 
 # the next kernel of this worker process, launched while the current submission was graded
 _spare: Sandbox | None = None
-
-
-def _failed_report(source, submission, parts, message: str) -> SubmissionReport:
-    report = SubmissionReport(str(source), str(submission), invalid=True, messages=[message])
-    for gid, pts in parts:
-        report.parts[gid] = PartResult(gid, 0.0, pts, "failed", message)
-    return report
 
 
 def _grade_one(
@@ -81,7 +74,7 @@ def _grade_one(
         )
     except Exception as exc:  # a grader bug must not stop the class's batch
         parts = nbmod.graded_parts(source_nb)
-        report = _failed_report(
+        report = failed_report(
             source, submission, parts, f"the grader failed: {type(exc).__name__}: {exc}"
         )
     finally:
@@ -226,7 +219,7 @@ def grade_batch(
                         lost.append(i)
                     except Exception as exc:
                         message = f"the grader failed: {type(exc).__name__}: {exc}"
-                        finished(i, _failed_report(source, subs[i], parts, message))
+                        finished(i, failed_report(source, subs[i], parts, message))
             return sorted(lost)
 
         # a submission's code can kill its worker (its kernel's parent), which breaks the
@@ -238,7 +231,7 @@ def grade_batch(
         for i in pending:
             if run_pool([i], 1, False):
                 message = "the grading process was killed while grading this submission"
-                finished(i, _failed_report(source, subs[i], parts, message))
+                finished(i, failed_report(source, subs[i], parts, message))
     final = [r for r in reports if r is not None]
     write_csv(list(zip(ids, final, strict=True)), [gid for gid, _ in parts], out_dir / "grades.csv")
     if gradescope and len(final) == 1:

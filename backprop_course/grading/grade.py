@@ -31,7 +31,7 @@ from backprop_course.grading.answers import (
     student_answers,
 )
 from backprop_course.grading.forbidden import forbidden_uses
-from backprop_course.grading.report import PartResult, SubmissionReport
+from backprop_course.grading.report import PartResult, SubmissionReport, failed_report
 from backprop_course.grading.sandbox import Outcome, Sandbox
 from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError
 from backprop_course.grading.testcell import run_setup, run_test
@@ -236,7 +236,6 @@ def grade_submission(
     sandbox = _sandbox or Sandbox(
         timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
     )
-    report = SubmissionReport(str(source), str(submission))
     try:
         size = Path(submission).stat().st_size if Path(submission).is_file() else 0
         if size > MAX_SUBMISSION_BYTES:
@@ -246,12 +245,11 @@ def grade_submission(
             )
         sub = nbmod.read_notebook(submission)
     except nbmod.NotebookError as exc:
-        report.invalid = True
-        report.messages.append(str(exc))
-        for gid, pts in nbmod.graded_parts(source_nb):
-            report.parts[gid] = PartResult(gid, 0.0, pts, "failed", "submission not readable")
+        parts = nbmod.graded_parts(source_nb)
+        report = failed_report(source, submission, parts, str(exc), "submission not readable")
         report.seconds = time.perf_counter() - started
         return report
+    report = SubmissionReport(str(source), str(submission))
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
     answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)

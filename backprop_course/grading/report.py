@@ -93,6 +93,18 @@ class SubmissionReport:
         return "\n".join(lines)
 
 
+def failed_report(
+    source, submission, parts, message: str, part_message: str = ""
+) -> SubmissionReport:
+    """An ``"invalid"`` report scoring 0: ``message`` about the submission as a whole, and every
+    part of ``parts`` (``(grade_id, points)`` pairs) failed with ``part_message`` (default:
+    ``message``)."""
+    report = SubmissionReport(str(source), str(submission), invalid=True, messages=[message])
+    for gid, pts in parts:
+        report.parts[gid] = PartResult(gid, 0.0, pts, "failed", part_message or message)
+    return report
+
+
 def write_json(report: SubmissionReport, path: str | Path) -> Path:
     """Write one submission's report as JSON (sorted keys, so reruns compare equal)."""
     path = Path(path)
