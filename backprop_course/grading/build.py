@@ -17,7 +17,13 @@ from pathlib import Path
 import nbformat
 
 from backprop_course.grading import regions
-from backprop_course.grading.notebook import NotebookError, read_notebook, role, validate
+from backprop_course.grading.notebook import (
+    NotebookError,
+    nbgrader_meta,
+    read_notebook,
+    role,
+    validate,
+)
 
 #: Cell metadata that records a particular run and has no place in an exercise.
 _RUN_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
@@ -40,10 +46,9 @@ def make_exercise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
         cell_role = role(cell)
-        meta = cell.metadata.get("nbgrader", {})
         if cell_role == "answer":
             cell.source = regions.replace_solutions(cell.source)
-        elif cell.cell_type == "markdown" and isinstance(meta, dict) and meta.get("solution"):
+        elif cell.cell_type == "markdown" and nbgrader_meta(cell).get("solution"):
             cell.source = regions.replace_solutions(cell.source, markdown=True)
         elif cell_role == "test":
             cell.source = regions.remove_hidden_tests(cell.source)
