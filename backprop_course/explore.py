@@ -750,5 +750,5 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.4", "fc": "#fff7ec", "ec": "#ff7f0e"},
         )
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=10, y=1.0)  # pinned: see plot_descent
     return fig
