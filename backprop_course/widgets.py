@@ -318,17 +318,18 @@ class TrainingExplorer(widgets.VBox):
             self._run(generation, record, True)
 
     def _run(self, generation: int, record: dict, raise_errors: bool) -> None:
-        settings = dict(record["settings"])
+        settings = record["settings"]
         epochs = settings["epochs"]
-        last_shown = [-1.0]
+        last_shown = -1.0
 
         def callback(epoch: int, loss: float) -> bool:
+            nonlocal last_shown
             if self._generation != generation:
                 return False  # a newer setting replaced this run
             record["epochs"] = epoch + 1
             now = time.monotonic()
-            if epoch == 0 or epoch + 1 == epochs or now - last_shown[0] >= 0.1:
-                last_shown[0] = now  # at most 10 progress messages a second
+            if epoch == 0 or epoch + 1 == epochs or now - last_shown >= 0.1:
+                last_shown = now  # at most 10 progress messages a second
                 with self._lock:  # a newer run may have reset the bar meanwhile
                     if self._generation == generation:
                         self.progress.value = epoch + 1
