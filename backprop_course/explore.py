@@ -459,7 +459,7 @@ def train(
     )
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable (epoch, loss) -> bool, got {callback!r}")
-    epochs = settings["epochs"]
+    lr, batch_size, epochs = settings["lr"], settings["batch_size"], settings["epochs"]
     rng = np.random.default_rng(rng)
     X, y = _data.DATASETS[dataset](settings["n_samples"], rng)
     sizes = [2] + [settings["hidden_width"]] * settings["hidden_layers"] + [1]
@@ -473,15 +473,7 @@ def train(
             return False
         return None
 
-    model.fit(
-        X,
-        y,
-        epochs=epochs,
-        batch_size=settings["batch_size"],
-        lr=settings["lr"],
-        rng=rng,
-        callback=on_epoch,
-    )
+    model.fit(X, y, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng, callback=on_epoch)
     history = np.asarray(model.loss_history_, dtype=np.float64)
     diverged = bool(model.diverged_)
     accuracy = math.nan if diverged else model.score(X, y)
