@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -144,19 +143,6 @@ def defined_names(source: str) -> list[str]:
     return [n for n in names if not (n in seen or seen.add(n))]
 
 
-@dataclass(frozen=True)
-class CellRef:
-    """Where a cell sits, for error messages: notebook, index and grade_id."""
-
-    notebook: str
-    index: int
-    grade_id: str | None
-
-    def __str__(self) -> str:
-        gid = f" (grade_id {self.grade_id!r})" if self.grade_id else ""
-        return f"{self.notebook}, cell {self.index}{gid}"
-
-
 def validate(nb: dict, name: str) -> None:
     """Check a source (solution) notebook; raise :class:`NotebookError` listing every problem.
 
@@ -178,7 +164,9 @@ def validate(nb: dict, name: str) -> None:
     seen: dict[str, int] = {}
     for index, cell in enumerate(nb.get("cells", [])):
         raw_meta = cell.get("metadata", {}).get("nbgrader")
-        ref = CellRef(name, index, grade_id(cell))
+        ref = f"{name}, cell {index}"
+        if grade_id(cell):
+            ref += f" (grade_id {grade_id(cell)!r})"
         source = cell.get("source", "")
         if raw_meta is not None and not isinstance(raw_meta, dict):
             problems.append(f"{ref}: nbgrader metadata must be a dict, got {raw_meta!r}")
