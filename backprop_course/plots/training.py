@@ -216,7 +216,8 @@ def misclassified_examples(
     (['1→2', '3→1'], '2 misclassified of 4 (true→predicted), showing 2')
     """
     t, p = _int_labels(y_true, "y_true"), _int_labels(y_pred, "y_pred")
-    n = len(np.asarray(images))
+    images = np.asarray(images)
+    n = len(images)
     if t.shape != (n,) or p.shape != (n,):
         raise ValueError(
             f"y_true and y_pred need one label per image ({n}), got {t.shape} and {p.shape}"
@@ -225,7 +226,7 @@ def misclassified_examples(
     wrong = np.flatnonzero(t != p)
     shown = wrong[:max_images]
     ax = image_grid(
-        np.asarray(images)[shown],
+        images[shown],
         [f"{t[i]}→{p[i]}" for i in shown],
         image_shape=image_shape,
         ncols=ncols,
