@@ -160,14 +160,10 @@ class Session:
         outcome = self.sandbox.run(code)
         if outcome.status == "timeout":
             self.usage.timed_out = True
+        if outcome.ok and outcome.reply is None:
+            outcome = Outcome("error", "RuntimeError", "no result came back from the kernel")
         if not outcome.ok:
             error = student_error(answer, outcome)
-            self.usage.errors.append(error)
-            raise error
-        if outcome.reply is None:
-            error = student_error(
-                answer, Outcome("error", "RuntimeError", "no result came back from the kernel")
-            )
             self.usage.errors.append(error)
             raise error
         try:
@@ -202,12 +198,11 @@ class Session:
         out = {}
         for name in names:
             entry = reply.get(name)
-            if isinstance(entry, list) and entry and entry[0] in ("missing", "callable", "value"):
-                out[name] = tuple(entry) if entry[0] == "value" and len(entry) == 2 else (entry[0],)
-                if out[name] == ("value",):
-                    out[name] = ("missing",)
+            kind = entry[0] if isinstance(entry, list) and entry else None
+            if kind == "value" and len(entry) == 2:
+                out[name] = ("value", entry[1])
             else:
-                out[name] = ("missing",)
+                out[name] = ("callable",) if kind == "callable" else ("missing",)
         return out
 
     def call(self, target: str | int, args: tuple, kwargs: dict, answer: str) -> object:
@@ -253,16 +248,12 @@ class RemoteObject:
     """An object the student's code returned that is not plain data; it stays in the kernel."""
 
     def __init__(self, session: Session, handle: wire.Handle, answer: str) -> None:
-        object.__setattr__(self, "_session", session)
-        object.__setattr__(self, "_handle", handle)
-        object.__setattr__(self, "_answer", answer)
+        self._session, self._handle, self._answer = session, handle, answer
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        session = object.__getattribute__(self, "_session")
-        handle = object.__getattribute__(self, "_handle")
-        answer = object.__getattribute__(self, "_answer")
+        session, handle, answer = self._session, self._handle, self._answer
         session.usage.names.add(answer)
         code = f"__backprop_course__.attr({handle.number}, {name!r})"
         return session.request(code, f"{answer} (.{name})")
