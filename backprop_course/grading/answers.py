@@ -20,10 +20,10 @@ class Unanswered:
     """Stands for an answer name the student's kernel does not define; any use raises."""
 
     def __init__(self, name: str, outcome: Outcome) -> None:
-        object.__setattr__(self, "_error", (name, outcome))
+        self._error = (name, outcome)
 
     def _raise(self, *args, **kwargs):
-        raise _student_error(*object.__getattribute__(self, "_error"))
+        raise _student_error(*self._error)
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -31,7 +31,7 @@ class Unanswered:
         self._raise()
 
     def __repr__(self) -> str:
-        return f"<unanswered {object.__getattribute__(self, '_error')[0]}>"
+        return f"<unanswered {self._error[0]}>"
 
 
 for _dunder in (
