@@ -13,6 +13,7 @@ path Gradescope's autograder reads).
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.util
 import os
@@ -51,17 +52,15 @@ def _grade_one(
     global _spare
     source_nb = nbformat.reads(source_text, as_version=4)
     forbidden = nbmod.forbidden_modules(source_nb)
-    sandbox = _spare
+    new_sandbox = functools.partial(
+        Sandbox, timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
+    )
+    sandbox, _spare = _spare, None
     if sandbox is None:
-        sandbox = Sandbox(
-            timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
-        )
+        sandbox = new_sandbox()
         multiprocessing.util.Finalize(None, _close_spare, exitpriority=10)
-    _spare = None
     if pipeline:  # the next submission's kernel boots while this one is graded
-        _spare = Sandbox(
-            timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
-        )
+        _spare = new_sandbox()
         _spare.launch()
     try:
         report = grade_submission(
