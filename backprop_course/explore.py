@@ -491,13 +491,15 @@ def plot_training(result: TrainingResult) -> Figure:
         raise ValueError(f"result must be a TrainingResult from train(), got {result!r}")
     fig, (ax_loss, ax_db) = _new_figure(9.0, 3.8, ncols=2)
     loss_curve(result.loss_history, ax_loss, title="")
-    ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10)
+    # titles pinned at y=1.0 as in plot_descent; the loss axis may show an offset ("1e271",
+    # "+6.9e-1") at its top left, but a centred title this short never reaches it
+    ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10, y=1.0)
     s = result.settings
     if result.diverged:  # the points as decision_boundary draws them, in the same colours
         _scatter_classes(ax_db, result.X, result.y, np.unique(result.y))
         ax_db.set_xlabel("$x_1$")
         ax_db.set_ylabel("$x_2$")
-        ax_db.set_title("diverged: no decision boundary", color="red", fontsize=10)
+        ax_db.set_title("diverged: no decision boundary", color="red", fontsize=10, y=1.0)
         ax_db.legend(loc="best", fontsize="small")
         return fig
     decision_boundary(
@@ -507,6 +509,7 @@ def plot_training(result: TrainingResult) -> Figure:
         f"{s['dataset']}: training accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
         f"{s['activation']})",
         fontsize=10,
+        y=1.0,
     )
     return fig
 
