@@ -1,6 +1,6 @@
 """Grade one submission against its source notebook (``backprop-course grade``, ``check``).
 
-Trust design (see CONTRACTS.md, "How graded test cells are run"):
+Trust design (README.md, "For instructors", lists what it guarantees):
 
 1. Everything but the student's answers comes from the *source*: cells, their order, test code,
    points, metadata. From the submission only the source of the code cells whose nbgrader
