@@ -157,9 +157,7 @@ def _array(obj: dict, scalar: bool):
 def _decode(obj, make_handle, resolve_ref, depth):
     if depth > MAX_DEPTH:
         raise WireError(f"data nested deeper than {MAX_DEPTH} levels")
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, float):
+    if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, list):
         return [_decode(v, make_handle, resolve_ref, depth + 1) for v in obj]
