@@ -142,10 +142,8 @@ class Session:
         outcome = self.sandbox.run(code, timeout=self._timeout(answer_id))
         if outcome.status in ("dead", "timeout") and answer_id is not None:
             self.crashed.add(answer_id)
-        if outcome.status != "dead":
+        if outcome.status != "dead" or answer_id is None:  # an answer killing it is never replayed
             self.cells.append(_Cell(code, answer_id))
-        elif answer_id is None:
-            self.cells.append(_Cell(code, None))
         return outcome
 
     def request(self, code: str, answer: str) -> object:
