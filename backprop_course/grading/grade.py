@@ -33,7 +33,7 @@ from backprop_course.grading.answers import (
 from backprop_course.grading.forbidden import forbidden_uses
 from backprop_course.grading.report import PartResult, SubmissionReport, failed_report
 from backprop_course.grading.sandbox import Outcome, Sandbox
-from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError
+from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError, Usage
 from backprop_course.grading.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -122,11 +122,9 @@ class _Grader:
                 "this exercise asks you to write; parts that use it get no points"
             )
             report.messages.append(self.forbidden_msg[gid])
-        stub = regions.replace_solutions(cell.source).strip()
         outcome = session.run_cell(code, answer_id=gid)
-        if outcome.status == "error" and outcome.ename == "NotImplementedError":
-            self.answer_state[gid] = "not attempted"
-        elif code.strip() == stub:
+        stub = code.strip() == regions.replace_solutions(cell.source).strip()
+        if stub or (outcome.status == "error" and outcome.ename == "NotImplementedError"):
             self.answer_state[gid] = "not attempted"
         else:
             self.answer_state[gid] = "ok" if outcome.ok else "error"
@@ -152,7 +150,7 @@ class _Grader:
     def _test(self, cell, gid, filename, session) -> PartResult:
         max_points = nbmod.points(cell)
         source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
-        session.usage = type(session.usage)()
+        session.usage = Usage()
         result = run_test(source, self.namespace, max_points, filename)
         usage = session.usage
         answers = {self.answer_of[n] for n in names_used(source) if n in self.answer_of}
