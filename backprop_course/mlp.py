@@ -441,12 +441,15 @@ class _TrainStep:
 
         The same formulas as :func:`loss_and_grads`, with fewer passes over the data: the
         sigmoid is ``exp(S - softplus(S))`` from the softplus the loss needs anyway (its
-        exponent is never positive, so nothing overflows), ``sum(Y * S)`` is one dot product.
+        exponent is never positive, so nothing overflows). Each example's loss is formed
+        before the sum (``softplus(S) - Y S``, never negative): subtracting ``sum(Y * S)``
+        from ``sum(softplus(S))`` instead cancels catastrophically for huge logits (a
+        diverging run recorded losses of -1e69).
         """
         n = S.shape[0]
         if self.loss == "bce":  # sum(softplus(S) - Y S) / n;  delta = sigmoid(S) - Y
             delta = np.logaddexp(0.0, S)
-            value = (np.add.reduce(delta, axis=None) - np.vdot(Y, S)) / n
+            value = np.add.reduce(delta - Y * S, axis=None) / n
             np.subtract(S, delta, out=delta)
             np.exp(delta, out=delta)
             delta -= Y
@@ -455,7 +458,8 @@ class _TrainStep:
             delta = S - m
             np.exp(delta, out=delta)
             z = np.add.reduce(delta, axis=1, keepdims=True)
-            value = (np.add.reduce(m + np.log(z), axis=None) - np.vdot(Y, S)) / n
+            per_example = m + np.log(z) - np.add.reduce(Y * S, axis=1, keepdims=True)
+            value = np.add.reduce(per_example, axis=None) / n
             delta /= z
             delta -= Y
         else:

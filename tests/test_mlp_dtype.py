@@ -161,3 +161,21 @@ def test_single_example_weight_gradient_is_the_outer_product():
     grads = mlp.backward(params, cache, delta)
     L = len(cache) - 1
     np.testing.assert_array_equal(grads[f"W{L}"], np.outer(cache[L - 1][1][0], delta[0]))
+
+
+@pytest.mark.parametrize("output, loss, k", [("sigmoid", "bce", 1), ("softmax", "ce", 3)])
+def test_fused_step_losses_stay_non_negative_when_training_blows_up(output, loss, k):
+    # huge logits: summing the softplus terms and Y*S separately, then subtracting, cancelled
+    # catastrophically and recorded losses like -1e69
+    rng = np.random.default_rng(0)  # the run explore.train("moons", lr=1000, relu) makes
+    X, y = data.DATASETS["moons"](200, rng)
+    if k == 3:
+        y = (y + (X[:, 0] > 0)) % 3  # a third class for softmax
+    model = mlp.MLP([2, 8, k], hidden="relu", output=output, loss=loss)
+    model.fit(X, y, epochs=20, batch_size=32, lr=1000.0, rng=rng)
+    history = np.array(model.loss_history_)
+    finite = history[np.isfinite(history)]
+    assert finite.size and (finite >= 0).all(), history
+    # and the same loss as the public function, where both are finite
+    loss_pub, _ = mlp.loss_and_grads(model.params_, X, y, hidden="relu", output=output, loss=loss)
+    assert loss_pub >= 0
