@@ -260,3 +260,14 @@ def test_a_failing_check_that_spans_lines_is_shown_whole():
     assert run_test(hidden, {"got": [1.0, 3.0]}, 2.0, "<test cell>").message.endswith(
         "(in a hidden test)"
     )
+
+
+def test_a_deep_temporary_folder_does_not_stop_the_kernels(tmp_path, monkeypatch):
+    # a kernel's Unix sockets live in its scratch folder, and a socket path must stay under
+    # 108 bytes: with a deep $TMPDIR every kernel failed to start ("File name too long")
+    good = submission(tmp_path, "deep", GOOD)
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    report = grade_submission(SOURCE, good, timeout=5, memory_mb=512)
+    assert report.total == report.max_total == sum(POINTS.values()), report.summary()

@@ -54,6 +54,10 @@ class Outcome:
         return self.evalue or self.status
 
 
+#: Longest temporary folder the kernel's socket paths (folder + 30 + 'kernel-N') fit under.
+_MAX_TMP_CHARS = 60
+
+
 class _Client(NotebookClient):
     """nbclient's client keeping only the helper's replies and errors from a cell's output.
 
@@ -156,7 +160,17 @@ class Sandbox:
         launch the next submission's kernel before grading the current one.
         """
         self.close()
-        self._tmp = tempfile.TemporaryDirectory(prefix="backprop-course-grade-")
+        # the kernel's sockets live in this folder, and a Unix socket's path must stay under
+        # 108 bytes: a long temporary folder (a deep $TMPDIR) would stop every kernel starting
+        base = tempfile.gettempdir()
+        if len(base) > _MAX_TMP_CHARS and os.access("/tmp", os.W_OK):
+            base = "/tmp"
+        if len(base) > _MAX_TMP_CHARS:
+            raise ValueError(
+                f"the temporary folder {base!r} is too long for the kernel's sockets "
+                f"(at most {_MAX_TMP_CHARS} characters): set TMPDIR to a shorter folder"
+            )
+        self._tmp = tempfile.TemporaryDirectory(prefix="backprop-course-grade-", dir=base)
         workdir = Path(self._tmp.name)
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
         client = _Client(
