@@ -167,3 +167,11 @@ def test_check_finite_returns_the_array():
 def test_check_failed_is_an_assertion_error():
     # nbgrader and our grader both count an AssertionError as a failed test
     assert issubclass(CheckFailed, AssertionError)
+
+
+def test_a_non_finite_single_number_gets_no_index():
+    with pytest.raises(CheckFailed) as info:
+        checks.check_finite(np.float64("nan"), "lr")
+    assert "index" not in str(info.value) and "NaN or infinity" in str(info.value)
+    with pytest.raises(CheckFailed, match=r"first at index \(1,\)"):
+        checks.check_finite([0.0, np.inf], "path")

@@ -74,6 +74,18 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
+def _non_finite_message(name: str, arr: np.ndarray) -> str:
+    """Say that ``arr`` holds NaN or infinity, and where first (an array; not for a number)."""
+    where = ""
+    if arr.ndim:
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = f" (first at index {tuple(int(i) for i in bad)})"
+    return (
+        f"{name} contains NaN or infinity{where}: an overflow, a division by zero, "
+        "or a learning rate so large that the iteration diverged?"
+    )
+
+
 def _factor_message(name: str, c: float, batch_size: int | None, *, single: bool = False) -> str:
     """Describe a result that equals ``c`` times the expected one.
 
@@ -165,12 +177,7 @@ def diagnose(
     if g.dtype.kind == "b" and exp.dtype.kind != "b":
         return f"{name} has boolean dtype, expected numbers"
     if not np.isfinite(g).all():
-        bad = np.argwhere(~np.isfinite(np.atleast_1d(g)))[0]
-        where = f" (first at index {tuple(int(i) for i in bad)})" if g.ndim else ""
-        return (
-            f"{name} contains NaN or infinity{where}: an overflow, a division by zero, "
-            "or a learning rate so large that the iteration diverged?"
-        )
+        return _non_finite_message(name, g)
     got_dtype = g.dtype
     integer = got_dtype.kind in "iu" and exp.dtype.kind == "f"
     g = g.astype(np.float64)
@@ -294,12 +301,7 @@ def check_finite(got, name: str = "result") -> np.ndarray:
     if arr.dtype.kind == "c":
         _fail(f"{name} has complex dtype {arr.dtype}, expected real numbers")
     if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(np.atleast_1d(arr)))[0]
-        _fail(
-            f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}): "
-            "an overflow, a division by zero, or a learning rate so large that the "
-            "iteration diverged?"
-        )
+        _fail(_non_finite_message(name, arr))
     return arr
 
 
