@@ -93,6 +93,8 @@ def test_image_grid_places_every_image_in_the_mosaic():
 def test_image_grid_checks_shapes_and_titles():
     with pytest.raises(ValueError, match=r"\(m, 64\)"):
         training.image_grid(np.zeros((3, 60)), image_shape=(8, 8))
+    with pytest.raises(ValueError, match="image_shape entries must be an integer"):
+        training.image_grid(np.zeros((3, 5)), image_shape=(2.5, 2))  # not truncated to 2
     with pytest.raises(ValueError, match="shape \\(m, h, w\\)"):
         training.image_grid(np.zeros((3, 64)))
     with pytest.raises(ValueError, match="2 titles for 3 images"):

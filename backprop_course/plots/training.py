@@ -150,7 +150,7 @@ def image_grid(
     """
     arr = np.asarray(images, dtype=np.float64)
     if image_shape is not None:
-        h, w = (check_count(int(s), "image_shape entries") for s in image_shape)
+        h, w = (check_count(s, "image_shape entries") for s in image_shape)
         if arr.ndim != 2 or arr.shape[1] != h * w:
             raise ValueError(
                 f"flattened images must have shape (m, {h * w}) for image_shape {(h, w)}, "
