@@ -271,3 +271,18 @@ def test_a_deep_temporary_folder_does_not_stop_the_kernels(tmp_path, monkeypatch
     monkeypatch.setattr(tempfile, "tempdir", str(deep))
     report = grade_submission(SOURCE, good, timeout=5, memory_mb=512)
     assert report.total == report.max_total == sum(POINTS.values()), report.summary()
+
+
+def test_every_kernel_of_a_batch_is_kept_from_the_source_and_all_submissions(tmp_path, monkeypatch):
+    seen = []
+
+    class Recording(batch.Sandbox):
+        def __init__(self, *args, protected=(), **kwargs):
+            seen.append(tuple(protected))
+            super().__init__(*args, protected=protected, **kwargs)
+
+    monkeypatch.setattr(batch, "Sandbox", Recording)
+    subs = [submission(tmp_path, name, GOOD) for name in ("ann", "bob")]
+    reports = grade_batch(SOURCE, subs, tmp_path / "out", jobs=1, progress=False, **LIMITS)
+    assert [r.total for r in reports] == [6.0, 6.0]
+    assert seen and all(p == (str(SOURCE), *map(str, subs)) for p in seen)

@@ -42,18 +42,25 @@ _spare: Sandbox | None = None
 
 
 def _grade_one(
-    source: str, source_text: str, submission: str, timeout: float, memory_mb: float, pipeline
+    source: str,
+    source_text: str,
+    submission: str,
+    timeout: float,
+    memory_mb: float,
+    protected: tuple[str, ...],
+    pipeline,
 ):
     """Grade one submission in a worker, launching the worker's next kernel first.
 
     The source arrives as text read once before grading began, so nothing a submission's code
-    writes to the source file on disk can change how the others are graded.
+    writes to the source file on disk can change how the others are graded. ``protected``
+    (the source and every submission of the batch) is hidden from the kernel.
     """
     global _spare
     source_nb = nbformat.reads(source_text, as_version=4)
     forbidden = nbmod.forbidden_modules(source_nb)
     new_sandbox = functools.partial(
-        Sandbox, timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=(source,)
+        Sandbox, timeout=timeout, memory_mb=memory_mb, forbidden=forbidden, protected=protected
     )
     sandbox, _spare = _spare, None
     if sandbox is None:
@@ -190,7 +197,10 @@ def grade_batch(
             )
 
     text = nbformat.writes(source_nb)
-    args = [(str(source), text, str(s), float(timeout), float(memory_mb)) for s in subs]
+    # no kernel may read the source or any classmate's notebook (the audit hook refuses every
+    # .ipynb; Landlock, where the system has it, hides these files below the hook too)
+    protected = (str(source), *(str(s) for s in subs))
+    args = [(str(source), text, str(s), float(timeout), float(memory_mb), protected) for s in subs]
     workers = min(jobs, len(subs))
     if workers <= 1:
         for i, a in enumerate(args):
