@@ -286,3 +286,13 @@ def test_every_kernel_of_a_batch_is_kept_from_the_source_and_all_submissions(tmp
     reports = grade_batch(SOURCE, subs, tmp_path / "out", jobs=1, progress=False, **LIMITS)
     assert [r.total for r in reports] == [6.0, 6.0]
     assert seen and all(p == (str(SOURCE), *map(str, subs)) for p in seen)
+
+
+def test_grading_works_on_a_machine_where_ipython_never_ran(tmp_path, monkeypatch):
+    """Does a kernel start when ~/.ipython does not exist yet (it may write only its folder)?"""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    report = grade(SOURCE)
+    assert points(report) == POINTS, report.summary()

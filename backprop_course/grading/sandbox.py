@@ -208,6 +208,9 @@ class Sandbox:
             MALLOC_ARENA_MAX="2",
             MPLBACKEND="Agg",
             TMPDIR=str(workdir),
+            # the kernel may write only here (Landlock): IPython's profile goes in it, or a
+            # machine without ~/.ipython yet kills every kernel as it starts
+            IPYTHONDIR=str(workdir / "ipython"),
             PYDEVD_DISABLE_FILE_VALIDATION="1",
         )
         self._client = client
