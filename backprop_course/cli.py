@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def _build_exercises(args: argparse.Namespace) -> int:
-    from backprop_course.grading.build import build_exercises
+    from backprop_course.grading.format.build import build_exercises
 
     result = build_exercises(args.solutions, args.exercises, check=args.check)
     for path in result.stale:
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit codes: 0 success, 1 a check failed, 2 bad input (message on stderr).
     """
-    from backprop_course.grading.notebook import NotebookError
+    from backprop_course.grading.format.notebook import NotebookError
 
     args = build_parser().parse_args(argv)
     try:

@@ -79,7 +79,7 @@ def _generated_submissions(solution: Path, exercise, n: int, folder: Path, rng) 
     """``n`` submissions of one exercise: the solution, the bare exercise, then mixtures."""
     import nbformat
 
-    from backprop_course.grading import notebook as gnb
+    from backprop_course.grading.format import notebook as gnb
 
     sol = nbformat.read(solution, as_version=4)
     answer_cells = [i for i, c in enumerate(sol.cells) if gnb.role(c) == "answer"]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from backprop_course.grading import checks
-from backprop_course.grading.checks import CheckFailed
+from backprop_course.grading.scoring import checks
+from backprop_course.grading.scoring.checks import CheckFailed
 
 EXPECTED = np.array([[0.123456, -2.5, 3.75], [1.0, 0.5, -0.25]])
 

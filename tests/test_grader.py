@@ -15,7 +15,7 @@ import pytest
 from grader_fixtures.submissions import GOOD, POINTS, SOURCE, exercise, submission
 
 from backprop_course.grading import batch, check_notebook, grade_batch, grade_submission
-from backprop_course.grading.notebook import NotebookError
+from backprop_course.grading.format.notebook import NotebookError
 
 LIMITS = {"timeout": 5, "memory_mb": 512}
 
@@ -240,7 +240,7 @@ def test_an_oversized_submission_is_invalid_without_being_parsed(tmp_path, monke
 
 
 def test_a_failing_check_that_spans_lines_is_shown_whole():
-    from backprop_course.grading.testcell import run_test
+    from backprop_course.grading.scoring.testcell import run_test
 
     source = (
         "from backprop_course.grading import checks\n"

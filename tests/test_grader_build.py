@@ -9,9 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backprop_course.grading import regions
-from backprop_course.grading.build import build_exercises, make_exercise
-from backprop_course.grading.notebook import NotebookError, read_notebook, validate
+from backprop_course.grading.format import regions
+from backprop_course.grading.format.build import build_exercises, make_exercise
+from backprop_course.grading.format.notebook import NotebookError, read_notebook, validate
 
 FIXTURES = Path(__file__).parent / "grader_fixtures"
 

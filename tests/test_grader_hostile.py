@@ -578,7 +578,7 @@ def test_the_kernel_process_is_confined_by_the_operating_system(tmp_path):
     import subprocess
     import sys
 
-    from backprop_course.grading import kernel_side
+    from backprop_course.grading.kernel import kernel_side
 
     scratch, other = tmp_path / "scratch", tmp_path / "other"
     scratch.mkdir(), other.mkdir()

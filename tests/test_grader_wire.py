@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from backprop_course.grading import wire
-from backprop_course.grading.forbidden import forbidden_uses
-from backprop_course.grading.writeback import write_back
+from backprop_course.grading.kernel import wire
+from backprop_course.grading.scoring.forbidden import forbidden_uses
+from backprop_course.grading.scoring.writeback import write_back
 
 
 @pytest.mark.parametrize(

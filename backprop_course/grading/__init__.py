@@ -1,42 +1,52 @@
-"""The autograder: exercise generation from solutions, sandboxed execution, scoring, reports.
+"""The autograder: exercises built from solutions, student code run confined, scores and reports.
 
-One concern per module, in the spirit of nbgrader's ``preprocessors/``:
+The folders follow the trust boundary: which code runs where, and what it may believe.
 
-- ``regions``: nbgrader's ``### BEGIN/END SOLUTION`` and ``HIDDEN TESTS`` markers in a source;
-- ``notebook``: reading notebooks, the role of each cell, validation of nbgrader metadata;
-- ``build``: exercises from solutions (``backprop-course build-exercises``);
-- ``wire``: the strict plain-data codec between grader and student kernel;
-- ``kernel_side``: the helper installed in the student's kernel (memory cap, forbidden modules);
-- ``sandbox``: one limited kernel driven through nbclient, with timeouts and crash detection;
-- ``session``: replay after a crash, proxies for the student's functions;
-- ``answers``: which submission cells are answers, the names they define;
-- ``writeback``: in-place changes to arguments, mirrored into the test's objects;
-- ``testcell``: running setup and test cells in the grader's process, partial credit;
-- ``forbidden``: answers that import the course's own implementation;
-- ``grade``: one submission (``grade_submission``, ``check_notebook``);
-- ``batch``: many submissions in parallel, grades.csv, JSON and Gradescope reports
-  (``grade_batch``);
-- ``checks``: feedback helpers for the course's test cells.
+``format/``: the notebook format, pure functions of notebook text (run anywhere)
+    ``regions`` (nbgrader's ``### BEGIN/END SOLUTION`` and ``HIDDEN TESTS`` markers),
+    ``notebook`` (reading notebooks, each cell's role, validating nbgrader metadata),
+    ``build`` (exercises from solutions: ``backprop-course build-exercises``).
+``kernel/``: what runs *inside the student's kernel*, sent there as source text
+    ``kernel_side`` (the launcher that confines the process, the audit hook that seals it, the
+    helper that calls the student's functions) and ``wire`` (the strict plain-data codec;
+    the grader decodes with the same code). Nothing a kernel sends back is trusted.
+``boundary/``: the grader's side of the boundary, driving one kernel
+    ``sandbox`` (one limited kernel: timeouts, memory cap, crash detection) and ``session``
+    (replays after a crash; proxies through which tests call the student's functions).
+``scoring/``: runs *in the grader's process*, on plain data decoded from the kernel
+    ``answers`` (which submission cells are answers), ``testcell`` (setup and test cells run
+    here, partial credit), ``writeback`` (in-place changes mirrored into the test's objects),
+    ``forbidden`` (answers that import the course's own implementation) and ``checks`` (the
+    feedback helpers test cells call; also imported in students' kernels, so it needs only
+    numpy). Notebooks import it as ``from backprop_course.grading import checks``.
+On top, in the grader's process:
+    ``grade`` (one submission: ``grade_submission``, ``check_notebook``), ``batch`` (a class
+    in parallel: ``grade_batch``) and ``results`` (per-submission results and the files they
+    are written to: JSON, ``grades.csv``, Gradescope's ``results.json``).
 
-Everything is imported on first use: importing ``backprop_course.grading.checks`` in a
-student's kernel must not pull in nbformat (whose JSON-schema stack takes seconds to import).
+Everything is imported on first use: importing ``checks`` in a student's kernel must not pull
+in nbformat (whose JSON-schema stack takes seconds to import).
 
->>> from backprop_course.grading import build_exercises, grade_submission
+>>> from backprop_course.grading import build_exercises, checks, grade_submission
+>>> checks.__name__
+'backprop_course.grading.scoring.checks'
 """
 
 _LAZY = {
-    "BuildResult": "backprop_course.grading.build",
-    "build_exercises": "backprop_course.grading.build",
-    "make_exercise": "backprop_course.grading.build",
-    "NotebookError": "backprop_course.grading.notebook",
-    "read_notebook": "backprop_course.grading.notebook",
-    "validate": "backprop_course.grading.notebook",
+    "BuildResult": "backprop_course.grading.format.build",
+    "build_exercises": "backprop_course.grading.format.build",
+    "make_exercise": "backprop_course.grading.format.build",
+    "NotebookError": "backprop_course.grading.format.notebook",
+    "read_notebook": "backprop_course.grading.format.notebook",
+    "validate": "backprop_course.grading.format.notebook",
     "grade_submission": "backprop_course.grading.grade",
     "check_notebook": "backprop_course.grading.grade",
     "grade_batch": "backprop_course.grading.batch",
-    "SubmissionReport": "backprop_course.grading.report",
-    "PartResult": "backprop_course.grading.report",
+    "SubmissionReport": "backprop_course.grading.results",
+    "PartResult": "backprop_course.grading.results",
 }
+#: Submodules importable by their short name: ``from backprop_course.grading import checks``.
+_SUBMODULES = {"checks": "backprop_course.grading.scoring.checks"}
 
 __all__ = [
     "BuildResult",
@@ -45,6 +55,7 @@ __all__ = [
     "SubmissionReport",
     "build_exercises",
     "check_notebook",
+    "checks",
     "grade_batch",
     "grade_submission",
     "make_exercise",
@@ -54,8 +65,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
     raise AttributeError(f"module 'backprop_course.grading' has no attribute {name!r}")

@@ -26,16 +26,16 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course.grading import notebook as nbmod
+from backprop_course.grading.boundary.sandbox import Sandbox
+from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_submission
-from backprop_course.grading.report import (
+from backprop_course.grading.results import (
     SubmissionReport,
     failed_report,
     write_csv,
     write_gradescope,
     write_json,
 )
-from backprop_course.grading.sandbox import Sandbox
 
 # the next kernel of this worker process, launched while the current submission was graded
 _spare: Sandbox | None = None
@@ -159,7 +159,7 @@ def grade_batch(
     >>> grade_batch("no/such/source.ipynb", [], "out")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: no/such/source.ipynb: file not found
+    backprop_course.grading.format.notebook.NotebookError: no/such/source.ipynb: file not found
     """
     source_nb = nbmod.read_notebook(source)
     nbmod.validate(source_nb, str(source))

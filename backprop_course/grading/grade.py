@@ -6,7 +6,7 @@ Trust design (README.md, "For instructors", lists what it guarantees):
    points, metadata. From the submission only the source of the code cells whose nbgrader
    ``grade_id`` names an answer cell of the source is taken; the submission file is only read.
 2. The source's setup cells and the student's answer cells run, in notebook order, in a fresh,
-   limited kernel (:class:`~backprop_course.grading.sandbox.Sandbox`).
+   limited kernel (:class:`~backprop_course.grading.boundary.sandbox.Sandbox`).
 3. Each test cell runs in the grader's process, in a namespace holding the setup cells' results
    (instructor code, run here too) and proxies for the answer names: calling one runs the
    student's function in the kernel with plain-data arguments and decodes its plain-data result.
@@ -22,19 +22,26 @@ import sys
 import time
 from pathlib import Path
 
-from backprop_course.grading import notebook as nbmod
-from backprop_course.grading import regions, wire
-from backprop_course.grading.answers import (
+from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
+from backprop_course.grading.boundary.session import (
+    Proxy,
+    RemoteObject,
+    Session,
+    StudentError,
+    Usage,
+)
+from backprop_course.grading.format import notebook as nbmod
+from backprop_course.grading.format import regions
+from backprop_course.grading.kernel import wire
+from backprop_course.grading.results import PartResult, SubmissionReport, failed_report
+from backprop_course.grading.scoring.answers import (
     Unanswered,
     answer_names,
     names_used,
     student_answers,
 )
-from backprop_course.grading.forbidden import forbidden_uses
-from backprop_course.grading.report import PartResult, SubmissionReport, failed_report
-from backprop_course.grading.sandbox import Outcome, Sandbox
-from backprop_course.grading.session import Proxy, RemoteObject, Session, StudentError, Usage
-from backprop_course.grading.testcell import run_setup, run_test
+from backprop_course.grading.scoring.forbidden import forbidden_uses
+from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
 DEFAULT_TIMEOUT = 10.0
@@ -225,7 +232,7 @@ def grade_submission(
     >>> grade_submission("no/such/source.ipynb", "alice.ipynb")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: no/such/source.ipynb: file not found
+    backprop_course.grading.format.notebook.NotebookError: no/such/source.ipynb: file not found
     """
     started = time.perf_counter()
     source_nb = _source_nb if _source_nb is not None else _load_source(source)
@@ -277,7 +284,7 @@ def check_notebook(
     >>> check_notebook("no/such/exercise.ipynb")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: no/such/exercise.ipynb: file not found
+    backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
     """
     nb = _load_source(path)
     report = grade_submission(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course.grading.build import make_exercise
-from backprop_course.grading.notebook import grade_id, read_notebook
+from backprop_course.grading.format.build import make_exercise
+from backprop_course.grading.format.notebook import grade_id, read_notebook
 
 FIXTURES = Path(__file__).parent
 SOURCE = FIXTURES / "source.ipynb"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course.grading import regions
+from backprop_course.grading.format import regions
 
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -42,7 +42,7 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     >>> read_notebook("no/such/file.ipynb")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: no/such/file.ipynb: file not found
+    backprop_course.grading.format.notebook.NotebookError: no/such/file.ipynb: file not found
     """
     path = Path(path)
     if not path.is_file():
@@ -157,7 +157,7 @@ def validate(nb: dict, name: str) -> None:
     >>> validate(nbformat.v4.new_notebook(cells=[cell]), "demo.ipynb")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: demo.ipynb: 1 problem
+    backprop_course.grading.format.notebook.NotebookError: demo.ipynb: 1 problem
       demo.ipynb, cell 0 (grade_id 't1'): test cell needs positive 'points', got None
     """
     problems: list[str] = []

@@ -1,7 +1,7 @@
 """A student's kernel: started fresh, limited, and driven one cell at a time through nbclient.
 
 :class:`Sandbox` starts an IPython kernel in a scratch folder (one BLAS thread, no history),
-runs the helper of :mod:`~backprop_course.grading.kernel_side` first (memory cap, forbidden
+runs the helper of :mod:`~backprop_course.grading.kernel.kernel_side` first (memory cap, forbidden
 modules), then runs code with a per-cell timeout. Every run ends in an :class:`Outcome`, never
 an exception: ``"ok"``, ``"error"`` (with the exception's name and message), ``"timeout"`` or
 ``"dead"``. After a timeout the kernel is interrupted and probed; when it does not answer, or
@@ -27,7 +27,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from backprop_course.grading import kernel_side, wire
+from backprop_course.grading.kernel import kernel_side, wire
 
 #: Longest error message kept from the kernel.
 MAX_MESSAGE = 2000

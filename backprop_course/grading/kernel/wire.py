@@ -134,7 +134,7 @@ def encode(value, *, to_handle=None, to_ref=None) -> str:
     >>> encode(object())
     Traceback (most recent call last):
     ...
-    backprop_course.grading.wire.WireError: object is not plain data
+    backprop_course.grading.kernel.wire.WireError: object is not plain data
     """
     return json.dumps(_encode(value, to_handle, to_ref, 0), allow_nan=False)
 
@@ -228,7 +228,7 @@ def decode(text: str, *, make_handle=None, resolve_ref=None):
     >>> decode('{"__ndarray__": "", "dtype": "|O", "shape": [0]}')
     Traceback (most recent call last):
     ...
-    backprop_course.grading.wire.WireError: arrays of dtype object are not plain data
+    backprop_course.grading.kernel.wire.WireError: arrays of dtype object are not plain data
     """
     if not isinstance(text, str):
         raise WireError(f"expected JSON text, got {type(text).__name__}")

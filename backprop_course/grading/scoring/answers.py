@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 
-from backprop_course.grading import notebook as nbmod
-from backprop_course.grading.sandbox import Outcome
-from backprop_course.grading.session import student_error as _student_error
+from backprop_course.grading.boundary.sandbox import Outcome
+from backprop_course.grading.boundary.session import student_error as _student_error
+from backprop_course.grading.format import notebook as nbmod
 
 
 class Unanswered:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from backprop_course.grading import regions
-from backprop_course.grading.notebook import (
+from backprop_course.grading.format import regions
+from backprop_course.grading.format.notebook import (
     NotebookError,
     nbgrader_meta,
     read_notebook,
@@ -125,7 +125,8 @@ def build_exercises(
     ...     result = build_exercises(Path(tmp) / "solutions", Path(tmp) / "exercises")
     Traceback (most recent call last):
     ...
-    backprop_course.grading.notebook.NotebookError: .../solutions: no such folder of solutions
+    backprop_course.grading.format.notebook.NotebookError: .../solutions: no such folder of
+    solutions
     """
     solutions_dir, exercises_dir = Path(solutions_dir), Path(exercises_dir)
     if not solutions_dir.is_dir():

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_course.grading import regions
+from backprop_course.grading.format import regions
 
 
 @dataclass

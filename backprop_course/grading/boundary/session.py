@@ -1,9 +1,10 @@
 """One submission's kernel seen from the grader: replayable cells and proxies for its answers.
 
 A :class:`Session` runs the source's setup cells and the student's answer cells in a
-:class:`~backprop_course.grading.sandbox.Sandbox` and remembers them, so that when the kernel dies
-(``os._exit`` in a function a test calls, a segfault) or stops answering after a timeout it can
-start a fresh kernel and replay them, leaving out any answer cell that itself killed the kernel.
+:class:`~backprop_course.grading.boundary.sandbox.Sandbox` and remembers them, so that when the
+kernel dies (``os._exit`` in a function a test calls, a segfault) or stops answering after a
+timeout it can start a fresh kernel and replay them, leaving out any answer cell that itself
+killed the kernel.
 Tests then carry on; only the affected part loses points.
 
 Test cells run in the grader's process and see the student's answers through
@@ -19,9 +20,9 @@ from __future__ import annotations
 import builtins
 from dataclasses import dataclass, field
 
-from backprop_course.grading import kernel_side, wire
-from backprop_course.grading.sandbox import Outcome, Sandbox
-from backprop_course.grading.writeback import write_back
+from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
+from backprop_course.grading.kernel import kernel_side, wire
+from backprop_course.grading.scoring.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
 MAX_RESTARTS = 3
