@@ -167,11 +167,11 @@ class _Grader:
         if isinstance(error, StudentError) and error.forbidden:
             forbidden.append(error.outcome.evalue)
         if forbidden:
-            return PartResult(gid, 0.0, max_points, "forbidden", forbidden[0])
+            return PartResult(gid, 0.0, max_points, "forbidden", forbidden[0], "forbidden")
         if result.score >= max_points and error is None:
             return PartResult(gid, max_points, max_points, "passed", "")
         if result.score > 0:
-            return PartResult(gid, result.score, max_points, "partial", result.message)
+            return PartResult(gid, result.score, max_points, "partial", result.message, result.code)
         stubbed = (isinstance(error, StudentError) and error.not_attempted) or (
             answers and all(self.answer_state.get(a) == "not attempted" for a in answers)
         )
@@ -180,8 +180,11 @@ class _Grader:
             # the student's own notebook, whose stub defines nothing
             stubbed = stubbed or self.answer_state.get(self.last_answer) == "not attempted"
         if stubbed and not any(not e.not_attempted for e in usage.errors):
-            return PartResult(gid, 0.0, max_points, "not attempted", "not attempted yet")
-        return PartResult(gid, 0.0, max_points, "failed", result.message or "scored 0")
+            return PartResult(
+                gid, 0.0, max_points, "not attempted", "not attempted yet", "not_attempted"
+            )
+        message = result.message or "scored 0"
+        return PartResult(gid, 0.0, max_points, "failed", message, result.code or "scored_zero")
 
 
 def _load_source(source: str | Path):
@@ -251,7 +254,9 @@ def grade_submission(
         sub = nbmod.read_notebook(submission)
     except nbmod.NotebookError as exc:
         parts = nbmod.graded_parts(source_nb)
-        report = failed_report(source, submission, parts, str(exc), "submission not readable")
+        report = failed_report(
+            source, submission, parts, str(exc), "submission not readable", "invalid_submission"
+        )
         report.seconds = time.perf_counter() - started
         return report
     report = SubmissionReport(str(source), str(submission))

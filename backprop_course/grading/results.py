@@ -19,13 +19,21 @@ PART_STATUSES = ("passed", "partial", "failed", "not attempted", "forbidden")
 
 @dataclass
 class PartResult:
-    """One graded part (test cell): points earned out of ``max_points``, why, and how."""
+    """One graded part (test cell): points earned out of ``max_points``, why, and how.
+
+    ``code`` names the diagnosis for machines (empty when passed), so a class report counts
+    codes, never message strings: a check's diagnosis (``checks.CODES``, e.g. ``transposed``,
+    ``missing_batch_mean``, or a named mistake of the wrong-answer bank), what the student's
+    code did (``timeout``, ``shape_error``, ``raised:TypeError``, ...), ``not_attempted``,
+    ``forbidden``, ``partial_credit``, ``invalid_submission`` or ``grader_failed``.
+    """
 
     grade_id: str
     points: float
     max_points: float
     status: str
     message: str = ""
+    code: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in PART_STATUSES:
@@ -94,14 +102,14 @@ class SubmissionReport:
 
 
 def failed_report(
-    source, submission, parts, message: str, part_message: str = ""
+    source, submission, parts, message: str, part_message: str = "", code: str = "grader_failed"
 ) -> SubmissionReport:
     """An ``"invalid"`` report scoring 0: ``message`` about the submission as a whole, and every
     part of ``parts`` (``(grade_id, points)`` pairs) failed with ``part_message`` (default:
-    ``message``)."""
+    ``message``) and ``code`` (``"grader_failed"`` or ``"invalid_submission"``)."""
     report = SubmissionReport(str(source), str(submission), invalid=True, messages=[message])
     for gid, pts in parts:
-        report.parts[gid] = PartResult(gid, 0.0, pts, "failed", part_message or message)
+        report.parts[gid] = PartResult(gid, 0.0, pts, "failed", part_message or message, code)
     return report
 
 

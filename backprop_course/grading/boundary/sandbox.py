@@ -27,7 +27,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from backprop_course.grading.kernel import kernel_side, wire
+from backprop_course.grading.kernel import kernel_side, shapes, wire
 
 #: Longest error message kept from the kernel.
 MAX_MESSAGE = 2000
@@ -97,6 +97,7 @@ def _bootstrap_code(
 ) -> str:
     helper = inspect.getsource(kernel_side)
     codec = inspect.getsource(wire)
+    explainer = inspect.getsource(shapes)
     return (
         "def __backprop_course_boot():\n"
         "    import types\n"
@@ -104,7 +105,7 @@ def _bootstrap_code(
         f"    code = compile({helper!r}, '<backprop-course helper>', 'exec', dont_inherit=True)\n"
         "    exec(code, mod.__dict__)\n"
         f"    return mod.install({codec!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r}, "
-        f"{tuple(protected)!r})\n"
+        f"{tuple(protected)!r}, {explainer!r})\n"
         "__backprop_course__ = __backprop_course_boot()\n"
         "del __backprop_course_boot\n"
     )

@@ -21,7 +21,7 @@ import builtins
 from dataclasses import dataclass, field
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
-from backprop_course.grading.kernel import kernel_side, wire
+from backprop_course.grading.kernel import kernel_side, shapes, wire
 from backprop_course.grading.scoring.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
@@ -55,6 +55,22 @@ class StudentError(Exception):
     def forbidden(self) -> bool:
         """True when the student's code tried to import a forbidden module."""
         return self.outcome.status == "error" and kernel_side.FORBIDDEN_MARK in self.outcome.evalue
+
+    @property
+    def code(self) -> str:
+        """What went wrong, for machines: ``"timeout"``, ``"kernel_died"``, ``"not_attempted"``,
+        ``"forbidden"``, ``"shape_error"`` (numpy's, explained in the kernel) or
+        ``"raised:<exception>"``."""
+        status = self.outcome.status
+        if status != "error":
+            return {"timeout": "timeout", "dead": "kernel_died"}.get(status, status)
+        if self.not_attempted:
+            return "not_attempted"
+        if self.forbidden:
+            return "forbidden"
+        if self.outcome.ename == "ValueError" and self.outcome.evalue.startswith(shapes.SHAPE_MARK):
+            return "shape_error"
+        return f"raised:{self.outcome.ename or 'exception'}"
 
 
 _ERROR_CLASSES: dict[str, type] = {}

@@ -556,8 +556,9 @@ def seal(protected, private: str = "") -> None:
 class Helper:
     """Runs the grader's requests in the kernel and publishes plain-data replies."""
 
-    def __init__(self, wire, user_ns) -> None:
+    def __init__(self, wire, user_ns, shapes=None) -> None:
         self._wire = wire
+        self._shapes = shapes  # the module explaining numpy's shape errors (kernel/shapes.py)
         self._ns = user_ns
         self._objects = {}
 
@@ -605,7 +606,13 @@ class Helper:
             payload, make_handle=self._from_handle, resolve_ref=self._resolve
         )
         fn = self._ns[target] if isinstance(target, str) else self._objects[target]
-        result = fn(*args, **kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except ValueError as exc:  # a shape error is told in the student's names and shapes
+            explained = self._shapes.explain_shape_error(exc) if self._shapes else None
+            if explained is None:
+                raise
+            raise ValueError(explained) from None
         # the arguments as the call left them, so the grader sees in-place changes as a local
         # call would (None when unchanged); objects in them travel as handle 0, never stored
         after = self._wire.encode((args, kwargs), to_handle=lambda obj: 0)
@@ -629,12 +636,24 @@ class Helper:
         self._reply(len(self._objects[number]))
 
 
-def install(wire_source: str, extra_memory_bytes: int, forbidden, protected=()) -> Helper:
-    """Limit memory, block forbidden modules, seal files and return the helper (in the kernel)."""
+def install(
+    wire_source: str, extra_memory_bytes: int, forbidden, protected=(), shapes_source: str = ""
+) -> Helper:
+    """Limit memory, block forbidden modules, seal files and return the helper (in the kernel).
+
+    ``wire_source`` and ``shapes_source`` are the source texts of the wire codec and of the
+    shape-error explainer (``kernel/wire.py``, ``kernel/shapes.py``), run here as modules.
+    """
     import types
 
-    wire = types.ModuleType("backprop_course_wire")
-    exec(compile(wire_source, "<backprop-course wire>", "exec", dont_inherit=True), wire.__dict__)
+    modules = []
+    for name, source in (("wire", wire_source), ("shapes", shapes_source)):
+        module = types.ModuleType(f"backprop_course_{name}")
+        if source:
+            code = compile(source, f"<backprop-course {name}>", "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        modules.append(module if source else None)
+    wire, shapes = modules
     limit_memory(extra_memory_bytes)
     block_modules(forbidden)
     from IPython.display import publish_display_data  # noqa: F401  (imported before sealing)
@@ -649,4 +668,4 @@ def install(wire_source: str, extra_memory_bytes: int, forbidden, protected=()) 
     seal(protected, private)
     from IPython import get_ipython
 
-    return Helper(wire, get_ipython().user_ns)
+    return Helper(wire, get_ipython().user_ns, shapes)

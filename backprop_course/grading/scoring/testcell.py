@@ -20,16 +20,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backprop_course.grading.boundary.session import StudentError
 from backprop_course.grading.format import regions
+from backprop_course.grading.scoring.checks import CheckFailed
 
 
 @dataclass
 class TestOutcome:
-    """Score of one test cell and, when it did not pass, the exception that stopped it."""
+    """Score of one test cell and, when it did not pass, the exception that stopped it.
+
+    ``code`` names the failure for machines (see :func:`failure_code`); empty when it passed.
+    """
 
     score: float
     error: BaseException | None = None
     message: str = ""
+    code: str = ""
+
+
+def failure_code(exc: BaseException) -> str:
+    """The stable code of what stopped a test: a check's diagnosis (``checks.CODES`` or a named
+    mistake), what the student's code did (``StudentError.code``), ``"assertion"`` for a plain
+    ``assert``, else ``"error:<exception>"`` (e.g. unpacking a result of the wrong type).
+
+    >>> from backprop_course.grading.scoring.checks import CheckFailed
+    >>> failure_code(CheckFailed("dW looks transposed", "transposed"))
+    'transposed'
+    >>> failure_code(AssertionError("return (loss, grads)")), failure_code(TypeError("no"))
+    ('assertion', 'error:TypeError')
+    """
+    if isinstance(exc, StudentError | CheckFailed):
+        return exc.code
+    if isinstance(exc, AssertionError):
+        return "assertion"
+    return f"error:{type(exc).__name__}"
 
 
 def _python_only(source: str) -> str:
@@ -104,7 +128,7 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
     try:
         tree = ast.parse(_python_only(source), filename)
     except SyntaxError as exc:
-        return TestOutcome(0.0, exc, f"the test cell does not parse: {exc}")
+        return TestOutcome(0.0, exc, f"the test cell does not parse: {exc}", "test_error")
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
@@ -114,11 +138,13 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
             exec(compile(tree, filename, "exec"), scope)
             value = eval(compile(last, filename, "eval"), scope) if last is not None else None
     except Exception as exc:
-        return TestOutcome(0.0, exc, describe_error(exc, filename, source))
+        return TestOutcome(0.0, exc, describe_error(exc, filename, source), failure_code(exc))
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         score = float(value)
         if not math.isfinite(score):
-            return TestOutcome(0.0, None, f"the test's score is {score}")
+            return TestOutcome(0.0, None, f"the test's score is {score}", "test_error")
         score = min(max(score, 0.0), points)
-        return TestOutcome(score, None, "" if score == points else "partial credit")
+        if score == points:
+            return TestOutcome(score)
+        return TestOutcome(score, None, "partial credit", "partial_credit")
     return TestOutcome(points)

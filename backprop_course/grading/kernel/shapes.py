@@ -1,0 +1,206 @@
+"""Explain numpy's shape errors in the student's own terms: which expression, which shapes.
+
+numpy says ``matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc
+signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 2)``; a student needs to hear
+"``delta @ W`` at line 3 of ``dense_backward``: ``delta`` is (5, 2) and ``W`` is (3, 2); in
+``A @ B`` the last axis of A must match the first axis of B". :func:`explain_shape_error`
+finds the innermost frame of the student's code in the traceback, the exact expression that
+failed (Python 3.11's column positions), and the shapes of its operands, read from that
+frame's variables when the operands are plain names, attributes or subscripts (nothing the
+student wrote is called again).
+
+It runs inside the student's kernel (its source is sent there, as with ``wire``), so it uses
+only the standard library and never imports numpy. Hidden tests never show its text (the
+grader reports only the exception's type there), since shapes could describe hidden inputs.
+
+>>> import numpy as np
+>>> def dense_backward(delta, W):
+...     return delta @ W
+>>> try:
+...     dense_backward(np.ones((5, 2)), np.ones((3, 2)))
+... except ValueError as exc:
+...     print(explain_shape_error(exc))
+shapes do not fit in `delta @ W` (line 2 of dense_backward): delta has shape (5, 2) and W has
+shape (3, 2); in A @ B the last axis of A (here 2) must equal the first axis of B (here 3).
+Are the operands in the right order, or does one of them need a transpose (.T)?
+"""
+
+import ast
+import linecache
+import os
+import re
+import sys
+import traceback
+
+#: How every explanation begins (the grader recognises a shape error by it).
+SHAPE_MARK = "shapes do not fit"
+
+_NUMPY_SHAPE_ERRORS = re.compile(
+    r"matmul: Input operand \d has a mismatch in its core dimension"
+    r"|shapes \([\d, ]*\) and \([\d, ]*\) not aligned"
+    r"|operands could not be broadcast together"
+    r"|could not broadcast input array from shape"
+    r"|non-broadcastable output operand"
+)
+#: Operand expressions read from the frame: no calls, nothing the student's code runs again.
+_PLAIN = (
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Constant,
+    ast.Slice,
+    ast.Tuple,
+    ast.UnaryOp,
+    ast.Load,
+    ast.USub,
+    ast.BinOp,  # index arithmetic such as W[l - 1]; only + and - (see _shape)
+    ast.Add,
+    ast.Sub,
+)
+_MATMUL_FUNCTIONS = {"dot", "matmul"}
+
+
+def _numpy_folder() -> str | None:
+    numpy = sys.modules.get("numpy")
+    path = getattr(numpy, "__file__", None)
+    return os.path.dirname(os.path.realpath(path)) + os.sep if path else None
+
+
+def _student_frame(exc: BaseException):
+    """The innermost traceback entry outside numpy: ``(frame, FrameSummary)`` or None."""
+    numpy = _numpy_folder()
+    entries = list(traceback.walk_tb(exc.__traceback__))
+    summaries = traceback.extract_tb(exc.__traceback__)
+    found = None
+    for (frame, _), summary in zip(entries, summaries, strict=True):
+        filename = os.path.realpath(frame.f_code.co_filename)
+        if numpy is None or not filename.startswith(numpy):
+            found = frame, summary
+    return found
+
+
+def _segment(summary) -> str | None:
+    """The source text of the exact expression that raised (3.11 positions), or None."""
+    lines = linecache.getlines(summary.filename)
+    first, last = summary.lineno, summary.end_lineno or summary.lineno
+    if not lines or first is None or first < 1 or last > len(lines):
+        return None
+    if summary.colno is None or summary.end_colno is None:
+        return lines[first - 1].strip() or None
+    # the columns are offsets into the UTF-8 bytes of the lines
+    raw = [line.encode("utf-8") for line in lines[first - 1 : last]]
+    if len(raw) == 1:
+        text = raw[0][summary.colno : summary.end_colno]
+    else:
+        text = b"".join([raw[0][summary.colno :], *raw[1:-1], raw[-1][: summary.end_colno]])
+    return " ".join(text.decode("utf-8", "replace").split()) or None
+
+
+def _operation(segment: str):
+    """``(kind, left, right)`` for a matrix product or an entry-wise operation, else None."""
+    try:
+        node = ast.parse(segment, mode="eval").body
+    except SyntaxError:
+        try:
+            statement = ast.parse(segment, mode="exec").body[0]
+        except (SyntaxError, IndexError):
+            return None
+        if isinstance(statement, ast.AugAssign):
+            kind = "matmul" if isinstance(statement.op, ast.MatMult) else "elementwise"
+            return kind, statement.target, statement.value
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            return "assign", statement.targets[0], statement.value
+        return None
+    if isinstance(node, ast.BinOp):
+        kind = "matmul" if isinstance(node.op, ast.MatMult) else "elementwise"
+        return kind, node.left, node.right
+    if isinstance(node, ast.Call) and len(node.args) == 2 and not node.keywords:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in _MATMUL_FUNCTIONS:
+            return "matmul", node.args[0], node.args[1]
+    return None
+
+
+def _shape(node, frame):
+    """The shape of a plain operand expression, read from the frame; None when unknown."""
+    node = ast.parse(ast.unparse(node), mode="eval").body  # a target (w in w -= g) is read
+    if not all(isinstance(n, _PLAIN) for n in ast.walk(node)):
+        return None
+    try:
+        value = eval(
+            compile(ast.Expression(node), "<operand>", "eval"),
+            frame.f_globals,
+            dict(frame.f_locals),
+        )
+    except Exception:
+        return None
+    if isinstance(value, int | float | complex):
+        return ()
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
+        return shape
+    return None
+
+
+def _matmul_sizes(left: tuple, right: tuple) -> tuple[int, int] | None:
+    if not left or not right:
+        return None
+    return left[-1], right[-2] if len(right) >= 2 else right[0]
+
+
+def explain_shape_error(exc: BaseException) -> str | None:
+    """Explain a numpy shape error raised by the student's code; None for any other error.
+
+    The text names the expression that failed, the function and line it is in, the shapes of
+    its operands (when they are plain names, attributes or subscripts) and the rule they
+    break, and asks about the usual causes: operand order, a missing transpose, a missing
+    axis, a value from the wrong layer. It never calls the student's code.
+    """
+    if not isinstance(exc, ValueError) or not _NUMPY_SHAPE_ERRORS.search(str(exc)):
+        return None
+    located = _student_frame(exc)
+    segment = operation = None
+    where = ""
+    if located is not None:
+        frame, summary = located
+        segment = _segment(summary)
+        operation = _operation(segment) if segment else None
+        function = summary.name if summary.name != "<module>" else "your cell"
+        where = f" (line {summary.lineno} of {function})"
+    numpy_said = " ".join(str(exc).split())
+    if operation is None:
+        what = f"in `{segment}`" if segment else "in your code"
+        return f"{SHAPE_MARK} {what}{where}: numpy says: {numpy_said}"
+    kind, left, right = operation
+    names = ast.unparse(left), ast.unparse(right)
+    shapes = _shape(left, frame), _shape(right, frame)
+    head = f"{SHAPE_MARK} in `{segment}`{where}: "
+    if None in shapes:
+        known = " and ".join(
+            f"{n} has shape {s}" for n, s in zip(names, shapes, strict=True) if s is not None
+        )
+        return head + (f"{known}; " if known else "") + f"numpy says: {numpy_said}"
+    facts = f"{names[0]} has shape {shapes[0]} and {names[1]} has shape {shapes[1]}"
+    if kind == "matmul":
+        sizes = _matmul_sizes(*shapes)
+        rule = (
+            f"in A @ B the last axis of A (here {sizes[0]}) must equal the first axis of B "
+            f"(here {sizes[1]})"
+            if sizes
+            else "a matrix product needs arrays, not single numbers"
+        )
+        return (
+            f"{head}{facts}; {rule}. Are the operands in the right order, or does one of them "
+            "need a transpose (.T)?"
+        )
+    if kind == "assign":
+        return (
+            f"{head}{facts}: the value does not fit the place it is written to. Is it the "
+            "transpose, or from another layer?"
+        )
+    return (
+        f"{head}{facts}, which cannot be combined entry by entry (numpy matches shapes from "
+        "the last axis; each pair of sizes must be equal or 1). Is one of them transposed, from "
+        "another layer, or missing an axis (x[:, None])?"
+    )
