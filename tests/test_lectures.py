@@ -219,6 +219,19 @@ def test_there_are_lectures():
     assert LECTURES, "no lectures/*.ipynb found"
 
 
+SUMMARY = "course_summary.ipynb"
+
+
+@pytest.mark.parametrize("path", [p for p in LECTURES if p.name != SUMMARY], ids=lambda p: p.name)
+def test_lecture_ends_with_a_link_to_the_course_summary(path):
+    nb = nbformat.read(path, as_version=4)
+    last = nb.cells[-1]
+    assert last.cell_type == "markdown" and f"]({SUMMARY})" in last.source, (
+        f"{path.name}: the last cell should link to the course summary ({SUMMARY})"
+    )
+    assert (path.parent / SUMMARY).is_file()
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[\s`$]", "", text)
 
