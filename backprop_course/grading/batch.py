@@ -199,7 +199,9 @@ def grade_batch(
     text = nbformat.writes(source_nb)
     # no kernel may read the source or any classmate's notebook (the audit hook refuses every
     # .ipynb; Landlock, where the system has it, hides these files below the hook too)
-    protected = (str(source), *(str(s) for s in subs))
+    # a submission that is a symbolic link is refused unread; its target is never protected
+    # (a link to /usr would hide the interpreter from every kernel of the class)
+    protected = (str(source), *(str(s) for s in subs if not s.is_symlink()))
     args = [(str(source), text, str(s), float(timeout), float(memory_mb), protected) for s in subs]
     workers = min(jobs, len(subs))
     if workers <= 1:

@@ -242,16 +242,21 @@ def grade_submission(
         timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
     )
     try:
-        size = Path(submission).stat().st_size if Path(submission).is_file() else 0
+        path = Path(submission)
+        if path.is_symlink():  # never followed: it could name the solution or a classmate's file
+            raise nbmod.SymlinkRefused(nbmod.symlink_refusal(path))
+        size = path.stat().st_size if path.is_file() else 0
         if size > MAX_SUBMISSION_BYTES:
             raise nbmod.NotebookError(
                 f"{submission}: {size / 1e6:.0f} MB is more than the "
                 f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB a submission may have"
             )
-        sub = nbmod.read_notebook(submission)
+        sub = nbmod.read_notebook(submission, follow_symlinks=False)
     except nbmod.NotebookError as exc:
         parts = nbmod.graded_parts(source_nb)
-        report = failed_report(source, submission, parts, str(exc), "submission not readable")
+        link = isinstance(exc, nbmod.SymlinkRefused)
+        why = "refused: a symbolic link" if link else "not readable"
+        report = failed_report(source, submission, parts, str(exc), f"submission {why}")
         report.seconds = time.perf_counter() - started
         return report
     report = SubmissionReport(str(source), str(submission))
@@ -287,8 +292,10 @@ def check_notebook(
     backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
     """
     nb = _load_source(path)
+    # a student's own notebook may be a link (grading refuses links: they could name others')
+    own = Path(path).resolve() if Path(path).is_symlink() else path
     report = grade_submission(
-        path, path, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
+        path, own, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
     )
     hidden = [
         c
