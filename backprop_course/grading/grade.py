@@ -10,7 +10,10 @@ Trust design (README.md, "For instructors", lists what it guarantees):
 3. Each test cell runs in the grader's process, in a namespace holding the setup cells' results
    (instructor code, run here too) and proxies for the answer names: calling one runs the
    student's function in the kernel with plain-data arguments and decodes its plain-data result.
-4. A part is ``"not attempted"`` when it scores nothing and what failed is still the stub
+4. A submission may have a wall-clock bound (``submission_timeout``, counted from when its
+   kernel is ready): once it is used up, grading stops; the parts graded so far keep their
+   points and the others score 0 with a message that says so (:data:`OUT_OF_TIME`).
+5. A part is ``"not attempted"`` when it scores nothing and what failed is still the stub
    (``NotImplementedError``); ``"forbidden"`` when the answer it uses imports a module the
    notebook forbids.
 """
@@ -45,6 +48,13 @@ from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
 DEFAULT_TIMEOUT = 10.0
+#: Default seconds one submission may take in all (``--submission-timeout``; None: no bound).
+DEFAULT_SUBMISSION_TIMEOUT = 300.0
+#: The message of a part that was not graded because its submission used up its time bound.
+OUT_OF_TIME = (
+    "not graded: the submission used up its time bound of {bound:g} s (--submission-timeout) "
+    "before this part finished; the parts graded before it keep their points"
+)
 #: Default megabytes a submission may allocate in its kernel.
 DEFAULT_MEMORY_MB = 1024.0
 #: Largest submission file read (bytes); outputs are never needed, so this is generous.
@@ -89,6 +99,10 @@ class _Grader:
         if not started.ok:
             report.messages.append(f"the kernel could not start: {started.describe()}")
         for index, cell in enumerate(self.nb.cells):
+            if session.out_of_time or session.remaining() <= 0:
+                session.out_of_time = True
+                self._stop(report, self.nb.cells[index:], session)
+                break
             cell_role = nbmod.role(cell)
             gid = nbmod.grade_id(cell)
             filename = f"<{self.name} cell {index}{f' {gid}' if gid else ''}>"
@@ -105,6 +119,24 @@ class _Grader:
                 self._answer(report, cell, gid, answers, session)
             elif cell_role == "test":
                 report.parts[gid] = self._test(cell, gid, filename, session)
+        if session.out_of_time:
+            message = OUT_OF_TIME.format(bound=session.budget)
+            cut = sum(p.message == message for p in report.parts.values())
+            report.messages.append(
+                f"grading stopped at the submission's time bound of {session.budget:g} s "
+                f"(--submission-timeout): {cut} part(s) not graded"
+            )
+
+    def _stop(self, report, cells, session) -> None:
+        """The time bound is used up: every part not graded yet scores 0 and says why."""
+        message = OUT_OF_TIME.format(bound=session.budget)
+        lost = [
+            (gid, nbmod.points(c))
+            for c in cells
+            if nbmod.role(c) == "test" and (gid := nbmod.grade_id(c)) not in report.parts
+        ]
+        for gid, pts in lost:
+            report.parts[gid] = PartResult(gid, 0.0, pts, "failed", message)
 
     def _answer(self, report, cell, gid, answers, session) -> None:
         self.last_answer = gid
@@ -168,6 +200,9 @@ class _Grader:
             forbidden.append(error.outcome.evalue)
         if forbidden:
             return PartResult(gid, 0.0, max_points, "forbidden", forbidden[0])
+        if usage.out_of_time:  # cut short: what it scored so far is not a grade
+            message = OUT_OF_TIME.format(bound=session.budget)
+            return PartResult(gid, 0.0, max_points, "failed", message)
         if result.score >= max_points and error is None:
             return PartResult(gid, max_points, max_points, "passed", "")
         if result.score > 0:
@@ -196,6 +231,7 @@ def grade_submission(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    submission_timeout: float | None = DEFAULT_SUBMISSION_TIMEOUT,
     public_only: bool = False,
     _source_nb=None,
     _sandbox: Sandbox | None = None,
@@ -213,6 +249,10 @@ def grade_submission(
         Seconds each cell and each call of a student function may run.
     memory_mb : float
         Megabytes the student's code may allocate (the kernel's address space is capped).
+    submission_timeout : float or None
+        Wall-clock seconds the whole submission may take once its kernel is ready (None: no
+        bound). When they are used up grading stops: parts graded so far keep their points,
+        the rest score 0 with a message saying so.
     public_only : bool
         Run only the public tests (hidden test regions removed), as ``check`` does.
 
@@ -235,6 +275,11 @@ def grade_submission(
     backprop_course.grading.format.notebook.NotebookError: no/such/source.ipynb: file not found
     """
     started = time.perf_counter()
+    if submission_timeout is not None and not submission_timeout > 0:
+        raise ValueError(
+            "submission_timeout must be a positive number of seconds (or None for no bound), "
+            f"got {submission_timeout!r}"
+        )
     source_nb = _source_nb if _source_nb is not None else _load_source(source)
     grader = _Grader(source_nb, Path(source).name, public_only=public_only)
     # built (not started) before anything is read: it refuses a nonpositive timeout or memory_mb
@@ -263,7 +308,7 @@ def grade_submission(
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
     answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)
-    session = Session(sandbox)
+    session = Session(sandbox, budget=submission_timeout)
     try:
         grader.grade(report, answers, session)
     finally:
