@@ -130,18 +130,20 @@ def test_a_symlinked_submission_is_refused_unread_and_the_batch_goes_on(tmp_path
             super().__init__(*args, protected=protected, **kwargs)
 
     monkeypatch.setattr(batch, "Sandbox", Recording)
-    # followed, a link to the solution would score full marks; a link to a folder would be
-    # hidden from every kernel of the class (they could no longer import numpy)
+    # followed, a link to the solution would score full marks; and a link's target, hidden
+    # from every kernel of the class (Landlock), would stop them all if it is the folder of
+    # the interpreter's standard library
     to_source = tmp_path / "cheat.ipynb"
     to_source.symlink_to(SOURCE)
+    stdlib = os.path.dirname(os.__file__)
     to_usr = tmp_path / "usr.ipynb"
-    to_usr.symlink_to("/usr")
+    to_usr.symlink_to(stdlib)
     good = submission(tmp_path, "good", GOOD)
     out = tmp_path / "out"
     reports = grade_batch(
         SOURCE, [to_source, to_usr, good], out, jobs=1, progress=False, timeout=5, memory_mb=512
     )
-    for report, target in zip(reports[:2], (SOURCE, "/usr"), strict=True):
+    for report, target in zip(reports[:2], (SOURCE, stdlib), strict=True):
         assert report.status == "invalid" and report.total == 0.0
         assert report.messages == [
             f"{report.submission}: refused: a symbolic link (to {target}); the grader never "
@@ -154,6 +156,13 @@ def test_a_symlinked_submission_is_refused_unread_and_the_batch_goes_on(tmp_path
     rows = list(csv.reader((out / "grades.csv").open(newline="")))
     expected = [["cheat", "invalid"], ["usr", "invalid"], ["good", "graded"]]
     assert [r[:2] for r in rows[1:]] == expected
+
+
+def test_protected_files_are_named_absolutely_for_the_kernel(tmp_path, monkeypatch):
+    # the kernel resolves them in its own scratch folder: a relative path there hid nothing
+    monkeypatch.chdir(tmp_path)
+    sandbox = batch.Sandbox(protected=("source.ipynb", "subs/ann.ipynb"))
+    assert sandbox.protected == (str(tmp_path / "source.ipynb"), str(tmp_path / "subs/ann.ipynb"))
 
 
 def test_reading_a_submission_never_follows_a_link(tmp_path):
