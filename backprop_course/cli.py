@@ -51,6 +51,7 @@ def _grade(args: argparse.Namespace) -> int:
         gradescope=args.gradescope,
         timeout=args.timeout,
         memory_mb=args.memory_mb,
+        submission_timeout=args.submission_timeout,
         progress=not args.quiet,
         overwrite=args.overwrite,
     )
@@ -116,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_build_exercises)
 
-    from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+    from backprop_course.grading.grade import (
+        DEFAULT_MEMORY_MB,
+        DEFAULT_SUBMISSION_TIMEOUT,
+        DEFAULT_TIMEOUT,
+    )
 
     def limits(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -149,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the results of an earlier run in --out (refused otherwise)",
     )
     limits(p)
+    p.add_argument(
+        "--submission-timeout",
+        type=_positive(float),
+        default=DEFAULT_SUBMISSION_TIMEOUT,
+        metavar="S",
+        help="wall-clock seconds each submission may take in all, from when its kernel is "
+        "ready; then its remaining parts score 0 and the batch goes on "
+        f"(default {DEFAULT_SUBMISSION_TIMEOUT:g})",
+    )
     p.set_defaults(run=_grade)
 
     p = sub.add_parser("check", help="run the public tests of your notebook and see your score")

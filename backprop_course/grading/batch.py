@@ -28,7 +28,12 @@ import nbformat
 
 from backprop_course.grading.boundary.sandbox import Sandbox
 from backprop_course.grading.format import notebook as nbmod
-from backprop_course.grading.grade import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, grade_submission
+from backprop_course.grading.grade import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_SUBMISSION_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    grade_submission,
+)
 from backprop_course.grading.results import (
     SubmissionReport,
     failed_report,
@@ -47,6 +52,7 @@ def _grade_one(
     submission: str,
     timeout: float,
     memory_mb: float,
+    submission_timeout: float | None,
     protected: tuple[str, ...],
     pipeline,
 ):
@@ -75,6 +81,7 @@ def _grade_one(
             submission,
             timeout=timeout,
             memory_mb=memory_mb,
+            submission_timeout=submission_timeout,
             _source_nb=source_nb,
             _sandbox=sandbox,
         )
@@ -123,6 +130,7 @@ def grade_batch(
     gradescope: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    submission_timeout: float | None = DEFAULT_SUBMISSION_TIMEOUT,
     progress: bool = True,
     overwrite: bool = False,
 ) -> list[SubmissionReport]:
@@ -142,6 +150,10 @@ def grade_batch(
         Also write Gradescope's ``results.json`` format.
     timeout, memory_mb : float
         Per-cell time limit and memory allowance of each submission's kernel.
+    submission_timeout : float or None
+        Wall-clock seconds each submission may take once its kernel is ready (None: no
+        bound); a submission that uses them up keeps the parts graded so far, the rest score
+        0 with a message, and the batch goes on.
     progress : bool
         Print one line per finished submission on stderr.
     overwrite : bool
@@ -170,6 +182,11 @@ def grade_batch(
         raise ValueError(f"jobs must be a positive number of worker processes, got {jobs!r}")
     if not timeout > 0 or not memory_mb > 0:
         raise ValueError(f"timeout and memory_mb must be positive, got {timeout!r}, {memory_mb!r}")
+    if submission_timeout is not None and not submission_timeout > 0:
+        raise ValueError(
+            "submission_timeout must be a positive number of seconds (or None for no bound), "
+            f"got {submission_timeout!r}"
+        )
     out_dir = Path(out_dir)
     if (out_dir / "grades.csv").exists() and not overwrite:
         raise FileExistsError(
@@ -199,8 +216,14 @@ def grade_batch(
     text = nbformat.writes(source_nb)
     # no kernel may read the source or any classmate's notebook (the audit hook refuses every
     # .ipynb; Landlock, where the system has it, hides these files below the hook too)
-    protected = (str(source), *(str(s) for s in subs))
-    args = [(str(source), text, str(s), float(timeout), float(memory_mb), protected) for s in subs]
+    # a submission that is a symbolic link is refused unread; its target is never protected
+    # (a link to /usr would hide the interpreter from every kernel of the class)
+    protected = (str(source), *(str(s) for s in subs if not s.is_symlink()))
+    bound = None if submission_timeout is None else float(submission_timeout)
+    args = [
+        (str(source), text, str(s), float(timeout), float(memory_mb), bound, protected)
+        for s in subs
+    ]
     workers = min(jobs, len(subs))
     if workers <= 1:
         for i, a in enumerate(args):

@@ -10,7 +10,10 @@ Trust design (README.md, "For instructors", lists what it guarantees):
 3. Each test cell runs in the grader's process, in a namespace holding the setup cells' results
    (instructor code, run here too) and proxies for the answer names: calling one runs the
    student's function in the kernel with plain-data arguments and decodes its plain-data result.
-4. A part is ``"not attempted"`` when it scores nothing and what failed is still the stub
+4. A submission may have a wall-clock bound (``submission_timeout``, counted from when its
+   kernel is ready): once it is used up, grading stops; the parts graded so far keep their
+   points and the others score 0 with a message that says so (:data:`OUT_OF_TIME`).
+5. A part is ``"not attempted"`` when it scores nothing and what failed is still the stub
    (``NotImplementedError``); ``"forbidden"`` when the answer it uses imports a module the
    notebook forbids.
 """
@@ -45,6 +48,13 @@ from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
 DEFAULT_TIMEOUT = 10.0
+#: Default seconds one submission may take in all (``--submission-timeout``; None: no bound).
+DEFAULT_SUBMISSION_TIMEOUT = 300.0
+#: The message of a part that was not graded because its submission used up its time bound.
+OUT_OF_TIME = (
+    "not graded: the submission used up its time bound of {bound:g} s (--submission-timeout) "
+    "before this part finished; the parts graded before it keep their points"
+)
 #: Default megabytes a submission may allocate in its kernel.
 DEFAULT_MEMORY_MB = 1024.0
 #: Largest submission file read (bytes); outputs are never needed, so this is generous.
@@ -89,6 +99,10 @@ class _Grader:
         if not started.ok:
             report.messages.append(f"the kernel could not start: {started.describe()}")
         for index, cell in enumerate(self.nb.cells):
+            if session.out_of_time or session.remaining() <= 0:
+                session.out_of_time = True
+                self._stop(report, self.nb.cells[index:], session)
+                break
             cell_role = nbmod.role(cell)
             gid = nbmod.grade_id(cell)
             filename = f"<{self.name} cell {index}{f' {gid}' if gid else ''}>"
@@ -105,6 +119,24 @@ class _Grader:
                 self._answer(report, cell, gid, answers, session)
             elif cell_role == "test":
                 report.parts[gid] = self._test(cell, gid, filename, session)
+        if session.out_of_time:
+            message = OUT_OF_TIME.format(bound=session.budget)
+            cut = sum(p.message == message for p in report.parts.values())
+            report.messages.append(
+                f"grading stopped at the submission's time bound of {session.budget:g} s "
+                f"(--submission-timeout): {cut} part(s) not graded"
+            )
+
+    def _stop(self, report, cells, session) -> None:
+        """The time bound is used up: every part not graded yet scores 0 and says why."""
+        message = OUT_OF_TIME.format(bound=session.budget)
+        lost = [
+            (gid, nbmod.points(c))
+            for c in cells
+            if nbmod.role(c) == "test" and (gid := nbmod.grade_id(c)) not in report.parts
+        ]
+        for gid, pts in lost:
+            report.parts[gid] = PartResult(gid, 0.0, pts, "failed", message, "submission_timeout")
 
     def _answer(self, report, cell, gid, answers, session) -> None:
         self.last_answer = gid
@@ -168,6 +200,9 @@ class _Grader:
             forbidden.append(error.outcome.evalue)
         if forbidden:
             return PartResult(gid, 0.0, max_points, "forbidden", forbidden[0], "forbidden")
+        if usage.out_of_time:  # cut short: what it scored so far is not a grade
+            message = OUT_OF_TIME.format(bound=session.budget)
+            return PartResult(gid, 0.0, max_points, "failed", message, "submission_timeout")
         if result.score >= max_points and error is None:
             return PartResult(gid, max_points, max_points, "passed", "")
         if result.score > 0:
@@ -199,6 +234,7 @@ def grade_submission(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    submission_timeout: float | None = DEFAULT_SUBMISSION_TIMEOUT,
     public_only: bool = False,
     _source_nb=None,
     _sandbox: Sandbox | None = None,
@@ -216,6 +252,10 @@ def grade_submission(
         Seconds each cell and each call of a student function may run.
     memory_mb : float
         Megabytes the student's code may allocate (the kernel's address space is capped).
+    submission_timeout : float or None
+        Wall-clock seconds the whole submission may take once its kernel is ready (None: no
+        bound). When they are used up grading stops: parts graded so far keep their points,
+        the rest score 0 with a message saying so.
     public_only : bool
         Run only the public tests (hidden test regions removed), as ``check`` does.
 
@@ -238,6 +278,11 @@ def grade_submission(
     backprop_course.grading.format.notebook.NotebookError: no/such/source.ipynb: file not found
     """
     started = time.perf_counter()
+    if submission_timeout is not None and not submission_timeout > 0:
+        raise ValueError(
+            "submission_timeout must be a positive number of seconds (or None for no bound), "
+            f"got {submission_timeout!r}"
+        )
     source_nb = _source_nb if _source_nb is not None else _load_source(source)
     grader = _Grader(source_nb, Path(source).name, public_only=public_only)
     # built (not started) before anything is read: it refuses a nonpositive timeout or memory_mb
@@ -245,25 +290,29 @@ def grade_submission(
         timeout=timeout, memory_mb=memory_mb, forbidden=grader.forbidden, protected=(str(source),)
     )
     try:
-        size = Path(submission).stat().st_size if Path(submission).is_file() else 0
+        path = Path(submission)
+        if path.is_symlink():  # never followed: it could name the solution or a classmate's file
+            raise nbmod.SymlinkRefused(nbmod.symlink_refusal(path))
+        size = path.stat().st_size if path.is_file() else 0
         if size > MAX_SUBMISSION_BYTES:
             raise nbmod.NotebookError(
                 f"{submission}: {size / 1e6:.0f} MB is more than the "
                 f"{MAX_SUBMISSION_BYTES / 1e6:.0f} MB a submission may have"
             )
-        sub = nbmod.read_notebook(submission)
+        sub = nbmod.read_notebook(submission, follow_symlinks=False)
     except nbmod.NotebookError as exc:
         parts = nbmod.graded_parts(source_nb)
-        report = failed_report(
-            source, submission, parts, str(exc), "submission not readable", "invalid_submission"
-        )
+        link = isinstance(exc, nbmod.SymlinkRefused)
+        why = "refused: a symbolic link" if link else "not readable"
+        code = "symlink_refused" if link else "invalid_submission"
+        report = failed_report(source, submission, parts, str(exc), f"submission {why}", code)
         report.seconds = time.perf_counter() - started
         return report
     report = SubmissionReport(str(source), str(submission))
     answer_ids = {nbmod.grade_id(c) for c in source_nb.cells if nbmod.role(c) == "answer"}
     answers, notes = student_answers(sub, answer_ids)
     report.messages.extend(notes)
-    session = Session(sandbox)
+    session = Session(sandbox, budget=submission_timeout)
     try:
         grader.grade(report, answers, session)
     finally:
@@ -292,8 +341,10 @@ def check_notebook(
     backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
     """
     nb = _load_source(path)
+    # a student's own notebook may be a link (grading refuses links: they could name others')
+    own = Path(path).resolve() if Path(path).is_symlink() else path
     report = grade_submission(
-        path, path, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
+        path, own, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
     )
     hidden = [
         c

@@ -25,7 +25,8 @@ class PartResult:
     codes, never message strings: a check's diagnosis (``checks.CODES``, e.g. ``transposed``,
     ``missing_batch_mean``, or a named mistake of the wrong-answer bank), what the student's
     code did (``timeout``, ``shape_error``, ``raised:TypeError``, ...), ``not_attempted``,
-    ``forbidden``, ``partial_credit``, ``invalid_submission`` or ``grader_failed``.
+    ``forbidden``, ``partial_credit``, ``submission_timeout`` (the ``--submission-timeout``
+    bound was used up), ``invalid_submission``, ``symlink_refused`` or ``grader_failed``.
     """
 
     grade_id: str
@@ -106,7 +107,8 @@ def failed_report(
 ) -> SubmissionReport:
     """An ``"invalid"`` report scoring 0: ``message`` about the submission as a whole, and every
     part of ``parts`` (``(grade_id, points)`` pairs) failed with ``part_message`` (default:
-    ``message``) and ``code`` (``"grader_failed"`` or ``"invalid_submission"``)."""
+    ``message``) and ``code`` (``"grader_failed"``, ``"invalid_submission"`` or
+    ``"symlink_refused"``)."""
     report = SubmissionReport(str(source), str(submission), invalid=True, messages=[message])
     for gid, pts in parts:
         report.parts[gid] = PartResult(gid, 0.0, pts, "failed", part_message or message, code)
@@ -120,19 +122,41 @@ def write_json(report: SubmissionReport, path: str | Path) -> Path:
     return path
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text field for ``grades.csv`` that no spreadsheet runs as a formula.
+
+    A submission's file name is chosen by a student, and Excel, LibreOffice and Google Sheets
+    run a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return
+    before one) as a formula: such a field gets a leading ``'``, which spreadsheets show as
+    text. Scores are numbers and never pass through here.
+
+    >>> csv_text("=1+2"), csv_text("@SUM(A1)"), csv_text("-2"), csv_text("alice")
+    ("'=1+2", "'@SUM(A1)", "'-2", 'alice')
+    """
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(
     reports: list[tuple[str, SubmissionReport]], parts: list[str], path: str | Path
 ) -> Path:
     """Write ``grades.csv``: one row per submission, one column per part, then the total.
 
-    ``reports`` pairs each submission's id (the row's first cell) with its report.
+    ``reports`` pairs each submission's id (the row's first cell) with its report. Text fields
+    go through :func:`csv_text` (no formulas) and the csv module quotes any field holding a
+    comma, quote or line break, so every submission is exactly one row however its file is
+    named.
     """
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["submission", "status", *parts, "total", "max_total"])
+        header = ["submission", "status", *parts, "total", "max_total"]
+        writer.writerow([csv_text(h) for h in header])
         for name, report in reports:
-            row = [name, report.status]
+            row = [csv_text(name), csv_text(report.status)]
             row += [f"{report.parts[g].points:g}" if g in report.parts else "0" for g in parts]
             row += [f"{report.total:g}", f"{report.max_total:g}"]
             writer.writerow(row)

@@ -145,7 +145,9 @@ class Sandbox:
         self.timeout = float(timeout)
         self.memory_mb = float(memory_mb)
         self.forbidden = tuple(forbidden)
-        self.protected = tuple(str(p) for p in protected)
+        # absolute here: the kernel resolves them in its own scratch folder, where a relative
+        # path (`grade solutions/05.ipynb subs/*.ipynb`) named nothing and hid nothing
+        self.protected = tuple(os.path.abspath(p) for p in protected)
         self.startup_timeout = float(startup_timeout)
         self._client: _Client | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None

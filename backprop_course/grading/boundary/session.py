@@ -7,6 +7,12 @@ timeout it can start a fresh kernel and replay them, leaving out any answer cell
 killed the kernel.
 Tests then carry on; only the affected part loses points.
 
+A session may have a time *budget* (``backprop-course grade --submission-timeout``): wall-clock
+seconds for the whole submission, counted from when its kernel is ready. Every cell and call
+gets its own timeout cut to the time left, and once none is left nothing more runs:
+:attr:`Session.out_of_time` tells the grader to stop, so a submission whose every function
+sleeps just under the per-call timeout cannot stall a class's batch.
+
 Test cells run in the grader's process and see the student's answers through
 :class:`Proxy` (a function: calling it runs the student's function in the kernel with plain-data
 arguments and decodes the plain-data result) and :class:`RemoteObject` (any other object the
@@ -18,6 +24,8 @@ as a :class:`StudentError` that is also an instance of the matching built-in exc
 from __future__ import annotations
 
 import builtins
+import math
+import time
 from dataclasses import dataclass, field
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
@@ -105,13 +113,22 @@ class Usage:
     names: set[str] = field(default_factory=set)
     errors: list[StudentError] = field(default_factory=list)
     timed_out: bool = False
+    #: the submission's time budget ran out during this test
+    out_of_time: bool = False
 
 
 class Session:
     """Runs a submission's cells in a kernel, restarting and replaying it when it dies."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, *, budget: float | None = None) -> None:
+        if budget is not None and not budget > 0:
+            raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
         self.sandbox = sandbox
+        #: seconds the whole submission may take once its kernel is ready (None: no bound)
+        self.budget = budget
+        self.deadline: float | None = None
+        #: True once a cell or call was cut short, or not run, because the budget ran out
+        self.out_of_time = False
         self.cells: list[_Cell] = []
         self.crashed: set[str] = set()
         self.restarts = 0
@@ -122,8 +139,36 @@ class Session:
 
     # -- kernel --------------------------------------------------------------------------
     def start(self) -> Outcome:
-        """Start the kernel (first time)."""
-        return self.sandbox.start()
+        """Start the kernel (first time); the budget's clock starts when it is ready."""
+        outcome = self.sandbox.start()
+        if self.budget is not None:
+            self.deadline = time.monotonic() + self.budget
+        return outcome
+
+    def remaining(self) -> float:
+        """Seconds left of the budget (``inf`` without one)."""
+        if self.deadline is None:
+            return math.inf
+        return self.deadline - time.monotonic()
+
+    def _out_of_time(self) -> Outcome:
+        self.out_of_time = True
+        self.usage.out_of_time = True
+        message = f"not run: the submission's time bound of {self.budget:g} s is used up"
+        return Outcome("timeout", evalue=message)
+
+    def _run(self, code: str, timeout: float) -> Outcome:
+        """Run code with ``timeout`` cut to the budget's time left."""
+        left = self.remaining()
+        if left <= 0:
+            return self._out_of_time()
+        outcome = self.sandbox.run(code, timeout=min(timeout, left))
+        if outcome.status == "timeout" and left < timeout:
+            self._out_of_time()
+            outcome = Outcome(
+                "timeout", evalue=f"stopped at the submission's time bound of {self.budget:g} s"
+            )
+        return outcome
 
     def _revive(self) -> bool:
         """Restart a dead kernel and replay the cells so far; False when out of restarts."""
@@ -137,7 +182,9 @@ class Session:
         for cell in self.cells:
             if cell.answer_id in self.crashed:
                 continue
-            self.sandbox.run(cell.code, timeout=self._timeout(cell.answer_id))
+            self._run(cell.code, self._timeout(cell.answer_id))
+            if self.out_of_time:
+                return False
             if not self.sandbox.alive:
                 if cell.answer_id is None:
                     return False
@@ -154,9 +201,13 @@ class Session:
 
     def run_cell(self, code: str, answer_id: str | None = None) -> Outcome:
         """Run a setup cell (``answer_id`` None) or an answer cell and remember it for replays."""
+        if self.remaining() <= 0:
+            return self._out_of_time()
         if not self._revive():
+            if self.out_of_time:
+                return self._out_of_time()
             return Outcome("dead", evalue="the kernel died too often; remaining cells not run")
-        outcome = self.sandbox.run(code, timeout=self._timeout(answer_id))
+        outcome = self._run(code, self._timeout(answer_id))
         if outcome.status in ("dead", "timeout") and answer_id is not None:
             self.crashed.add(answer_id)
         if outcome.status != "dead" or answer_id is None:  # an answer killing it is never replayed
@@ -168,11 +219,15 @@ class Session:
         if self.usage.timed_out:
             outcome = Outcome("timeout", evalue="skipped: an earlier call in this test timed out")
             raise student_error(answer, outcome)
+        if self.remaining() <= 0:
+            raise student_error(answer, self._out_of_time())
         if not self._revive():
+            if self.out_of_time:
+                raise student_error(answer, self._out_of_time())
             raise student_error(
                 answer, Outcome("dead", evalue="the kernel died too often; not run")
             )
-        outcome = self.sandbox.run(code)
+        outcome = self._run(code, self.sandbox.timeout)
         if outcome.status == "timeout":
             self.usage.timed_out = True
         if outcome.ok and outcome.reply is None:
@@ -204,7 +259,8 @@ class Session:
         try:
             reply = self.request(code, names[0])
         except StudentError as exc:
-            self.notes.append(f"could not read {', '.join(names)}: {exc.outcome.describe()}")
+            if not self.out_of_time:  # the grader says so once, for the whole submission
+                self.notes.append(f"could not read {', '.join(names)}: {exc.outcome.describe()}")
             return {name: ("missing",) for name in names}
         finally:
             self.usage = Usage()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import re
 from pathlib import Path
 
@@ -36,8 +37,17 @@ class NotebookError(ValueError):
     """A notebook the grader cannot use, with every problem named by notebook and cell."""
 
 
-def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+class SymlinkRefused(NotebookError):
+    """A submission path that is a symbolic link (never followed; see :func:`read_notebook`)."""
+
+
+def read_notebook(path: str | Path, *, follow_symlinks: bool = True) -> nbformat.NotebookNode:
     """Read a notebook with nbformat; raise :class:`NotebookError` naming the file if unusable.
+
+    With ``follow_symlinks=False`` (a student's submission) a path that is a symbolic link is
+    refused without reading what it points to, and the file is opened with ``O_NOFOLLOW``, so
+    it cannot be swapped for a link in between: a link could make the grader read the solution
+    or a classmate's notebook as this student's answers.
 
     >>> read_notebook("no/such/file.ipynb")
     Traceback (most recent call last):
@@ -45,16 +55,43 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     backprop_course.grading.format.notebook.NotebookError: no/such/file.ipynb: file not found
     """
     path = Path(path)
+    if not follow_symlinks and path.is_symlink():
+        raise SymlinkRefused(symlink_refusal(path))
     if not path.is_file():
         raise NotebookError(f"{path}: file not found")
     try:
-        nb = nbformat.read(path, as_version=4)
+        if follow_symlinks:
+            nb = nbformat.read(path, as_version=4)
+        else:
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError as exc:
+                if path.is_symlink():
+                    raise SymlinkRefused(symlink_refusal(path)) from None
+                raise NotebookError(f"{path}: cannot be opened ({exc.strerror})") from None
+            with open(fd, encoding="utf-8") as fh:
+                nb = nbformat.read(fh, as_version=4)
+    except NotebookError:
+        raise
     except Exception as exc:  # nbformat raises several kinds for corrupt files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookError(f"{path}: not a readable notebook ({first})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookError(f"{path}: not a notebook (no list of cells)")
     return nb
+
+
+def symlink_refusal(path: str | Path) -> str:
+    """Why a submission that is a symbolic link is refused (its target named, never read)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return (
+        f"{path}: refused: a symbolic link (to {target}); the grader never follows links, "
+        "which could point it at another file (the solution, a classmate's notebook): "
+        "submit the notebook file itself"
+    )
 
 
 def nbgrader_meta(cell: dict) -> dict:
