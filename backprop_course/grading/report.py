@@ -339,7 +339,7 @@ def total_figure(summary: dict):
     """Histogram of the class's total scores."""
     from backprop_course.plots.curves import CLASS_COLORS
 
-    fig = _figure(6.0, 2.8)
+    fig = _figure(5.0, 2.9)
     ax = fig.subplots()
     totals = [s["total"] for s in summary["students"]]
     title = f"total (out of {summary['max_total']:g})"
@@ -378,7 +378,7 @@ _OUTCOME_COLORS = {
 def outcomes_figure(summary: dict):
     """Per part, the share of the class that passed, got partial credit, failed, ..."""
     parts = summary["parts"]
-    fig = _figure(7.0, 0.45 * len(parts) + 1.1)
+    fig = _figure(6.6, max(2.9, 0.45 * len(parts) + 1.1))
     ax = fig.subplots()
     y = np.arange(len(parts))[::-1]
     left = np.zeros(len(parts))
@@ -408,7 +408,7 @@ td.num,th.num{text-align:right}th{background:#f4f4f4}
 #students th{cursor:pointer;user-select:none}#students th[aria-sort=ascending]::after{content:" ▲"}
 #students th[aria-sort=descending]::after{content:" ▼"}
 code{background:#f4f4f4;padding:0 .2em}.ex{color:#555;font-size:.9em}.bad{color:#b00}
-.reteach li{margin:.3em 0}img{max-width:100%}
+.reteach li{margin:.3em 0}img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:.5em}
 """
 
 # sorts #students by the clicked column: numbers numerically (data-v), text by locale
@@ -465,8 +465,10 @@ def render_html(summary: dict) -> str:
     )
     out += [
         "<h2>Scores</h2>",
+        "<div class='row'>",
         f"<img alt='histogram of total scores' src='{_png(total_figure(summary))}'>",
         f"<img alt='outcome per part' src='{_png(outcomes_figure(summary))}'>",
+        "</div>",
         f"<img alt='histograms of points per part' src='{_png(parts_figure(summary))}'>",
         "<h2>Mistakes per part</h2>",
     ]
@@ -478,7 +480,9 @@ def render_html(summary: dict) -> str:
             f"{o['not attempted']} not attempted, {o['forbidden']} forbidden)</small></h3>"
         )
         if not p["mistakes"]:
-            out.append("<p>No diagnosed mistakes.</p>")
+            unread = o["failed"] + o["partial"]
+            note = f" ({unread} could not be graded: see below)" if unread else ""
+            out.append(f"<p>No mistakes in the answers{note}.</p>")
             continue
         out.append(
             "<table class='mistakes'><tr><th>mistake</th><th>code</th><th class='num'>count"
