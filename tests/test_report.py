@@ -39,7 +39,8 @@ N = 30
 # the planted class: kind -> how many submissions
 PLAN = {"transposed_dW": 9, "no_1_over_N": 6, "fit_stub": 3, "fit_loop": 1, "corrupt": 1}
 PLAN["correct"] = N - sum(PLAN.values())
-BANK = {why: (answer, code) for answer, code, _, why in MUTANTS[NAME]}
+# (answer grade_id, code, target part, why, ...): indexed, as entries may grow new fields
+BANK = {m[3]: (m[0], m[1]) for m in MUTANTS[NAME]}
 EDITS = {
     "transposed_dW": BANK["transposed dW"],
     "no_1_over_N": BANK["no 1/N"],
@@ -123,7 +124,7 @@ def test_planted_mistakes_get_the_expected_codes(graded_class):
 
 
 def test_counts_equal_the_planted_ones(summary):
-    assert summary["n"] == N and summary["max_total"] == 13
+    assert summary["n"] == N and summary["max_total"] == 13 and summary["edited_in_csv"] == []
     assert _mistakes(summary, "dense_backward_tests")["transposed"]["count"] == 9
     assert _mistakes(summary, "bce_output_delta_tests")["missing_batch_mean"]["count"] == 6
     fit = _part(summary, "fit_tests")
@@ -211,6 +212,22 @@ def test_cli_writes_report_html_in_the_folder_by_default(graded_class, tmp_path,
     assert summarise(folder)["n"] == N  # the report in the folder is no input
 
 
+def test_hand_edited_csv_and_gradescope_files_are_noted_not_refused(graded_class, tmp_path):
+    folder = tmp_path / "grades"
+    shutil.copytree(graded_class[0], folder)
+    rows = (folder / "grades.csv").read_text().splitlines()
+    cells = rows[1].split(",")
+    cells[-2] = "99"  # an instructor changed a total
+    rows[1] = ",".join(cells)
+    (folder / "grades.csv").write_text("\n".join(rows) + "\n")
+    gradescope = {"score": 1.0, "output": "", "tests": []}  # `grade --gradescope` of one
+    (folder / "results.json").write_text(json.dumps(gradescope))
+    summary = summarise(folder)
+    assert summary["n"] == N and summary["edited_in_csv"] == [cells[0]]
+    text = write_report(folder).read_text()
+    assert "grades.csv differs from the grader's JSON reports for 1 submission(s)" in text
+
+
 def _hashes(folder: Path) -> dict:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -278,9 +295,11 @@ def test_missing_folder_and_grade_files_as_output_are_refused(graded_class, tmp_
     folder = tmp_path / "grades"
     shutil.copytree(graded_class[0], folder)
     before = _hashes(folder)
-    for target in ("grades.csv", next(folder.glob("*.json")).name):
+    (folder / "a_folder").mkdir()
+    for target in ("grades.csv", next(folder.glob("*.json")).name, "a_folder"):
         assert main(["report", str(folder), "--out", str(folder / target), "--overwrite"]) == 2
-        assert "is one of the grade results" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "is one of the grade results" in err or "is a folder" in err
     assert _hashes(folder) == before
 
 

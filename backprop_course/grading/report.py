@@ -95,7 +95,7 @@ def short_message(message: str, limit: int = _EXAMPLE_CHARS) -> str:
     >>> short_message("x" * 200, limit=10)
     'xxxxxxxxx…'
     """
-    text = re.sub(r"^[A-Z]\w*(Error|Failed|Exception)?: ", "", message.strip())
+    text = re.sub(r"^[A-Z]\w*(Error|Failed|Exception|Exit|Interrupt): ", "", message.strip())
     text = re.sub(r" \((at line \d+[^)]*|in a hidden test)\)?.*$", "", text, flags=re.S)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -130,8 +130,9 @@ def _read_report(path: Path) -> dict | None:
     return data
 
 
-def load_folder(folder: str | Path) -> tuple[list[tuple[str, dict]], list[str]]:
-    """The ``(id, report data)`` pairs of a ``grade`` output folder and its parts, checked.
+def load_folder(folder: str | Path) -> tuple[list[tuple[str, dict]], list[str], list[str]]:
+    """The ``(id, report data)`` pairs of a ``grade`` output folder, its parts in notebook
+    order and the ids whose row of ``grades.csv`` differs from their JSON (edited by hand).
 
     Refused (:class:`ReportInputError`): no folder, no ``grades.csv``, no JSON, a JSON that is
     not a submission report, reports of different sources or part sets, a ``grades.csv`` whose
@@ -181,7 +182,16 @@ def load_folder(folder: str | Path) -> tuple[list[tuple[str, dict]], list[str]]:
     if listed != ids:
         extra = sorted(set(listed) ^ set(ids))[:5]
         _fail(folder, f"grades.csv and the JSON files list different submissions ({extra} ...)")
-    return reports, parts
+    by_id = dict(reports)
+    edited = sorted(
+        r[0]
+        for r in rows[1:]
+        if r
+        and r[2:]
+        != [f"{by_id[r[0]]['parts'][g]['points']:g}" for g in parts]
+        + [f"{by_id[r[0]]['total']:g}", f"{by_id[r[0]]['max_total']:g}"]
+    )
+    return reports, parts, edited
 
 
 def _histogram_bins(max_points: float, values) -> np.ndarray:
@@ -204,9 +214,10 @@ def summarise(folder: str | Path) -> dict:
     ``submissions``)), ``not_attempted`` (parts, most often not attempted first),
     ``run_failures`` (submissions that timed out or failed to run), ``reteach`` (mistakes of
     students who passed every part above, most frequent first; ``first`` counts them) and
-    ``students`` (id, status, points per part, total, codes per part).
+    ``students`` (id, status, points per part, total, codes per part), ``edited_in_csv`` (ids
+    whose ``grades.csv`` row differs from their JSON: the report shows the JSON's scores).
     """
-    reports, parts = load_folder(folder)
+    reports, parts, edited = load_folder(folder)
     n = len(reports)
     max_points = {g: float(reports[0][1]["parts"][g]["max_points"]) for g in parts}
     summary_parts = []
@@ -300,6 +311,7 @@ def summarise(folder: str | Path) -> dict:
         "run_failures": run_failures,
         "reteach": reteach[:6],
         "students": students,
+        "edited_in_csv": edited,
     }
 
 
@@ -443,8 +455,15 @@ def render_html(summary: dict) -> str:
         f"<p>{n} submissions graded against <code>{e(summary['source'])}</code>; "
         f"{len(summary['parts'])} parts, {summary['max_total']:g} points. Mistakes are counted "
         "by the grader's diagnosis code; the example is the most common message for it.</p>",
-        "<h2>What to re-teach first</h2>",
     ]
+    if summary["edited_in_csv"]:
+        ids = ", ".join(summary["edited_in_csv"][:10])
+        out.append(
+            f"<p class='bad'>grades.csv differs from the grader's JSON reports for "
+            f"{len(summary['edited_in_csv'])} submission(s) ({e(ids)}; edited by hand?): this "
+            "report shows the scores the grader recorded in the JSON files.</p>"
+        )
+    out.append("<h2>What to re-teach first</h2>")
     if summary["reteach"]:
         out.append("<ol class='reteach'>")
         for m in summary["reteach"]:
@@ -564,6 +583,8 @@ def write_report(
     protected = {folder / "grades.csv", *folder.glob("*.json")}
     if out.resolve() in {p.resolve() for p in protected}:
         raise ReportInputError(f"{out} is one of the grade results; choose an .html file")
+    if out.is_dir():
+        raise ReportInputError(f"{out} is a folder; expected the path of an .html file")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; choose another --out or pass --overwrite")
     page = render_html(summary)
