@@ -421,6 +421,7 @@ td.num,th.num{text-align:right}th{background:#f4f4f4}
 #students th[aria-sort=descending]::after{content:" ▼"}
 code{background:#f4f4f4;padding:0 .2em}.ex{color:#555;font-size:.9em}.bad{color:#b00}
 .reteach li{margin:.3em 0}img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:.5em}
+.wide{overflow-x:auto}
 """
 
 # sorts #students by the clicked column: numbers numerically (data-v), text by locale
@@ -540,7 +541,8 @@ def render_html(summary: dict) -> str:
     else:
         out.append("<p>None: every submission ran to the end within its limits.</p>")
     gids = [p["grade_id"] for p in summary["parts"]]
-    out.append("<h2>Students</h2><p>Click a column header to sort.</p><table id='students'>")
+    out.append("<h2>Students</h2><p>Click a column header to sort.</p>")
+    out.append("<div class='wide'><table id='students'>")
     out.append("<thead><tr><th>submission</th><th>status</th>")
     out += [f"<th class='num'>{e(g)}</th>" for g in gids]
     out.append("<th class='num'>total</th><th>mistakes</th></tr></thead><tbody>")
@@ -555,7 +557,7 @@ def render_html(summary: dict) -> str:
         cells.append(f"<td class='num' data-v='{s['total']:g}'>{s['total']:g}</td>")
         cells.append(f"<td>{e(codes)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     data = json.dumps(summary, sort_keys=True).replace("</", "<\\/")
     out.append(f"<script type='application/json' id='summary'>{data}</script>")
     out.append(f"<script>{_JS}</script></body></html>")
