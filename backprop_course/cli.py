@@ -59,6 +59,14 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from backprop_course.grading.report import write_report
+
+    path = write_report(args.folder, args.out, overwrite=args.overwrite)
+    print(f"wrote {path}")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from backprop_course.grading.grade import check_notebook
 
@@ -100,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``backprop-course`` (one subparser per command)."""
     parser = argparse.ArgumentParser(
         prog="backprop-course",
-        description="Course tools: build exercises from solutions, grade and check notebooks.",
+        description=(
+            "Course tools: build exercises from solutions, grade and check notebooks, "
+            "report on a class."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -164,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_SUBMISSION_TIMEOUT:g})",
     )
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser(
+        "report", help="write an HTML class report (scores, frequent mistakes) of a grade run"
+    )
+    p.add_argument("folder", type=Path, metavar="DIR", help="the --out folder of `grade`")
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="default: DIR/report.html"
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing report (refused otherwise)"
+    )
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("check", help="run the public tests of your notebook and see your score")
     p.add_argument("notebook", type=Path, metavar="EXERCISE.ipynb")

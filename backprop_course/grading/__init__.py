@@ -21,8 +21,9 @@ The folders follow the trust boundary: which code runs where, and what it may be
     numpy). Notebooks import it as ``from backprop_course.grading import checks``.
 On top, in the grader's process:
     ``grade`` (one submission: ``grade_submission``, ``check_notebook``), ``batch`` (a class
-    in parallel: ``grade_batch``) and ``results`` (per-submission results and the files they
-    are written to: JSON, ``grades.csv``, Gradescope's ``results.json``).
+    in parallel: ``grade_batch``), ``results`` (per-submission results and the files they
+    are written to: JSON, ``grades.csv``, Gradescope's ``results.json``) and ``report`` (a
+    class's HTML report from those files: ``write_report``, ``backprop-course report``).
 
 Everything is imported on first use: importing ``checks`` in a student's kernel must not pull
 in nbformat (whose JSON-schema stack takes seconds to import).
@@ -44,6 +45,8 @@ _LAZY = {
     "grade_batch": "backprop_course.grading.batch",
     "SubmissionReport": "backprop_course.grading.results",
     "PartResult": "backprop_course.grading.results",
+    "summarise": "backprop_course.grading.report",
+    "write_report": "backprop_course.grading.report",
 }
 #: Submodules importable by their short name: ``from backprop_course.grading import checks``.
 _SUBMODULES = {"checks": "backprop_course.grading.scoring.checks"}
@@ -60,7 +63,9 @@ __all__ = [
     "grade_submission",
     "make_exercise",
     "read_notebook",
+    "summarise",
     "validate",
+    "write_report",
 ]
 
 
