@@ -22,11 +22,12 @@ venv_package() {
   echo "python$minor-venv"
 }
 
+# Stop, naming the package to install; $2 (optional) replaces the first line of the message.
 venv_missing_message() {
   local py=$1 pkg
   pkg=$(venv_package "$py")
   cat >&2 <<EOF
-error: $py cannot create a virtual environment (the venv module or ensurepip is missing).
+error: ${2:-$py cannot create a virtual environment (the venv module or ensurepip is missing).}
   On Debian or Ubuntu, install it with:   sudo apt-get install $pkg
   (or python3-venv, for the distribution's default python3), then run this script again.
   Elsewhere, install a Python 3.11+ that includes venv and run: PYTHON=/path/to/python3 bash $0
@@ -40,7 +41,7 @@ venv_works() {
   [ -x "$VENV/bin/python" ] &&
     "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null &&
     "$VENV/bin/python" -m pip --version >/dev/null 2>&1 &&
-    head -n 3 "$VENV/bin/pip" 2>/dev/null | grep -qF "$(pwd -P)/$VENV/bin/python"
+    head -n 3 "$VENV/bin/pip" 2>/dev/null | grep -qF "$(cd "$VENV" && pwd -P)/bin/python"
 }
 
 ensure_venv() {
@@ -79,15 +80,21 @@ ensure_venv() {
     "$py" -c 'import venv, ensurepip' 2>/dev/null || venv_missing_message "$py"
   fi
 
+  if [ -L "$VENV" ]; then
+    venv_fail "'$VENV' is a link (to $(readlink "$VENV")) to no working virtual environment;" \
+      "what it points to is not ours to re-create: fix it, or remove the link and run again."
+  fi
   if [ -e "$VENV" ]; then
-    echo "The virtual environment $VENV is broken (its python or pip does not run, or it was made in another folder): recreating it"
+    echo "The virtual environment $VENV is broken (its python or pip does not run, or it was"
+    echo "made in another folder): re-creating it"
   else
     echo "Creating the virtual environment $VENV with $py ($("$py" --version 2>&1))"
   fi
   # --clear empties a broken .venv (it was ours: it has a pyvenv.cfg) before re-creating it
   if ! "$py" -m venv --clear "$VENV"; then
     rm -rf "$VENV"
-    venv_missing_message "$py"
+    venv_missing_message "$py" "'$py -m venv $VENV' failed (its message is above); the venv
+  module or ensurepip may be missing."
   fi
   venv_works || venv_fail "the new $VENV does not work: $VENV/bin/python -m pip --version fails"
 }

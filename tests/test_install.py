@@ -145,6 +145,39 @@ def test_a_folder_that_is_not_a_venv_is_left_alone(system_python_version, tmp_pa
     assert sorted(p.name for p in (repo / ".venv").iterdir()) == ["notes.txt"]
 
 
+def test_a_failing_venv_leaves_nothing_and_names_the_package(system_python_version, tmp_path):
+    """When ``python3 -m venv`` fails after making a folder, is the half-made .venv removed?"""
+    repo = _copy_repository(tmp_path / "repo")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "python3").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = -m ] && [ "$2" = venv ]; then\n'
+        '  echo "venv: simulated failure" >&2; mkdir -p "$4/bin"; exit 1\n'
+        "fi\n"
+        f'exec {SYSTEM_PYTHON} "$@"\n'
+    )
+    (fake / "python3").chmod(0o755)
+    proc = _run(repo, "course.sh", "--install-only", PATH=f"{fake}:/usr/bin:/bin")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "venv: simulated failure" in proc.stderr
+    assert "'python3 -m venv .venv' failed" in proc.stderr
+    assert "-venv" in proc.stderr.split("failed", 1)[1]
+    assert not (repo / ".venv").exists()
+
+
+def test_a_link_to_a_broken_venv_is_not_re_created(system_python_version, tmp_path):
+    repo = _copy_repository(tmp_path / "repo")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pyvenv.cfg").write_text("include-system-site-packages = false\n")
+    (repo / ".venv").symlink_to(elsewhere)
+    proc = _run(repo, "course.sh", "--install-only")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "'.venv' is a link" in proc.stderr and "not ours to re-create" in proc.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["pyvenv.cfg"]
+
+
 @pytest.fixture(scope="module")
 def installed(system_python_version, tmp_path_factory):
     """A repository copy after ``course.sh --install-only`` then ``test.sh --install-only``."""
