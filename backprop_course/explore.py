@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -48,6 +48,7 @@ __all__ = [
     "descent",
     "plot_descent",
     "TRAINING_DATASETS",
+    "TrainingSettings",
     "TrainingResult",
     "train",
     "plot_training",
@@ -359,22 +360,62 @@ TRAINING_DATASETS = ("moons", "circles", "xor", "spirals")
 _ACTIVATIONS = ("tanh", "relu", "sigmoid")  # the hidden layers' choices in train and its widget
 
 
-def _training_settings(
-    dataset, lr, batch_size, hidden_width, activation, epochs, n_samples=200, hidden_layers=1
-) -> dict:
-    """:func:`train`'s settings, checked (ValueError naming the first bad one) and normalised;
-    the training widget checks its starting values here too."""
-    check_choice(dataset, "dataset", TRAINING_DATASETS)
-    return {
-        "dataset": dataset,
-        "lr": check_positive(lr, "lr"),
-        "batch_size": check_count(batch_size, "batch_size"),
-        "hidden_width": check_count(hidden_width, "hidden_width"),
-        "activation": check_choice(activation, "activation", _ACTIVATIONS),
-        "epochs": check_count(epochs, "epochs"),
-        "n_samples": check_count(n_samples, "n_samples", minimum=4),
-        "hidden_layers": check_count(hidden_layers, "hidden_layers", minimum=0),
-    }
+@dataclass(frozen=True)
+class TrainingSettings:
+    """What :func:`train` trains, and what the training widget starts from and shows.
+
+    Checked when made (a ``ValueError`` naming the first bad setting, in the order of the
+    fields) and normalised (``lr`` a float, the counts ints), so a settings object is always
+    valid; :func:`train`, :class:`~backprop_course.widgets.TrainingExplorer` and its factory
+    take their defaults from here. The seed is not a setting: :func:`train` also accepts a
+    ``Generator``, and the widget keeps one ``rng`` for all its runs.
+
+    Attributes
+    ----------
+    dataset : one of :data:`TRAINING_DATASETS`
+    lr : learning rate ``eta > 0``
+    batch_size, hidden_width, epochs : int >= 1
+    activation : the hidden layers', ``"tanh"``, ``"relu"`` or ``"sigmoid"``
+    n_samples : points in the data set (>= 4); hidden_layers : int >= 0
+
+    >>> TrainingSettings("xor", lr=1, epochs=np.int64(30))
+    TrainingSettings(dataset='xor', lr=1.0, batch_size=32, hidden_width=8, activation='tanh', \
+epochs=30, n_samples=200, hidden_layers=1)
+    >>> TrainingSettings(batch_size=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be an integer >= 1, got 0
+    """
+
+    dataset: str = "moons"
+    lr: float = 0.5
+    batch_size: int = 32
+    hidden_width: int = 8
+    activation: str = "tanh"
+    epochs: int = 200
+    n_samples: int = 200
+    hidden_layers: int = 1
+
+    def __post_init__(self) -> None:
+        checked = {
+            "dataset": check_choice(self.dataset, "dataset", TRAINING_DATASETS),
+            "lr": check_positive(self.lr, "lr"),
+            "batch_size": check_count(self.batch_size, "batch_size"),
+            "hidden_width": check_count(self.hidden_width, "hidden_width"),
+            "activation": check_choice(self.activation, "activation", _ACTIVATIONS),
+            "epochs": check_count(self.epochs, "epochs"),
+            "n_samples": check_count(self.n_samples, "n_samples", minimum=4),
+            "hidden_layers": check_count(self.hidden_layers, "hidden_layers", minimum=0),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    def as_kwargs(self) -> dict:
+        """The settings as keyword arguments of :func:`train`."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_DEFAULT = TrainingSettings()  # the defaults of train and of the training widget, written once
 
 
 @dataclass
@@ -383,7 +424,7 @@ class TrainingResult:
 
     Attributes
     ----------
-    settings : the arguments of :func:`train`
+    settings : :class:`TrainingSettings`, the arguments of :func:`train` but its seed
     X : ``(n, 2)``, y : ``(n,)`` 0/1 labels
     model : the fitted ``MLP`` (``model.params_``)
     loss_history : ``(epochs_run,)`` mean training loss per epoch
@@ -392,7 +433,7 @@ class TrainingResult:
     stopped : the run was cancelled by the callback before all epochs
     """
 
-    settings: dict
+    settings: TrainingSettings
     X: np.ndarray
     y: np.ndarray
     model: MLP
@@ -408,8 +449,8 @@ class TrainingResult:
     def summary(self) -> str:
         """One line: the settings that matter and the outcome."""
         s = self.settings
-        head = f"{s['dataset']} lr={s['lr']:.3g} batch={s['batch_size']} width={s['hidden_width']}"
-        head += f" {s['activation']}"
+        head = f"{s.dataset} lr={s.lr:.3g} batch={s.batch_size} width={s.hidden_width}"
+        head += f" {s.activation}"
         if self.diverged:
             return f"{head}: DIVERGED after {self.epochs_run} epochs"
         last = self.loss_history[-1]
@@ -418,16 +459,16 @@ class TrainingResult:
 
 
 def train(
-    dataset: str = "moons",
-    lr: float = 0.5,
-    batch_size: int = 32,
-    hidden_width: int = 8,
-    activation: str = "tanh",
-    epochs: int = 200,
+    dataset: str = _DEFAULT.dataset,
+    lr: float = _DEFAULT.lr,
+    batch_size: int = _DEFAULT.batch_size,
+    hidden_width: int = _DEFAULT.hidden_width,
+    activation: str = _DEFAULT.activation,
+    epochs: int = _DEFAULT.epochs,
     rng: np.random.Generator | int | None = 0,
     *,
-    n_samples: int = 200,
-    hidden_layers: int = 1,
+    n_samples: int = _DEFAULT.n_samples,
+    hidden_layers: int = _DEFAULT.hidden_layers,
     callback: Callable[[int, float], bool | None] | None = None,
 ) -> TrainingResult:
     """Train a ``[2, width, ..., width, 1]`` MLP (sigmoid output, cross-entropy) on a toy set.
@@ -437,12 +478,11 @@ def train(
 
     Parameters
     ----------
-    dataset : one of :data:`TRAINING_DATASETS`
-    lr : learning rate ``eta > 0``; batch_size : int >= 1
-    hidden_width : units per hidden layer; activation : ``"tanh"``, ``"relu"``, ``"sigmoid"``
-    epochs : passes over the data
+    dataset, lr, batch_size, hidden_width, activation, epochs, n_samples, hidden_layers :
+        the fields of :class:`TrainingSettings` (checked there): the data set, the learning
+        rate ``eta > 0``, examples per step, units per hidden layer, their activation, passes
+        over the data, points in the data set, number of hidden layers
     rng : seed; the data and the training both draw from it, so an int gives the same run
-    n_samples : points in the data set; hidden_layers : number of hidden layers
     callback : ``callback(epoch, loss)`` after every epoch; returning False stops the run
         (the training widget uses it to cancel a run when a setting changes)
 
@@ -454,16 +494,16 @@ def train(
     >>> print(r.loss_history[-1] < r.loss_history[0], r.accuracy > 0.85)
     True True
     """
-    settings = _training_settings(
+    settings = TrainingSettings(
         dataset, lr, batch_size, hidden_width, activation, epochs, n_samples, hidden_layers
     )
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable (epoch, loss) -> bool, got {callback!r}")
-    lr, batch_size, epochs = settings["lr"], settings["batch_size"], settings["epochs"]
+    lr, batch_size, epochs = settings.lr, settings.batch_size, settings.epochs
     rng = np.random.default_rng(rng)
-    X, y = _data.DATASETS[dataset](settings["n_samples"], rng)
-    sizes = [2] + [settings["hidden_width"]] * settings["hidden_layers"] + [1]
-    model = MLP(sizes, hidden=activation, output="sigmoid", loss="bce")
+    X, y = _data.DATASETS[settings.dataset](settings.n_samples, rng)
+    sizes = [2] + [settings.hidden_width] * settings.hidden_layers + [1]
+    model = MLP(sizes, hidden=settings.activation, output="sigmoid", loss="bce")
     stopped = False
 
     def on_epoch(epoch, loss):
@@ -506,8 +546,8 @@ def plot_training(result: TrainingResult) -> Figure:
         lambda P: result.model.predict_proba(P)[:, 0], result.X, result.y, ax_db, resolution=80
     )
     ax_db.set_title(
-        f"{s['dataset']}: training accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
-        f"{s['activation']})",
+        f"{s.dataset}: training accuracy {result.accuracy:.3f} (width {s.hidden_width}, "
+        f"{s.activation})",
         fontsize=10,
         y=1.0,
     )

@@ -48,6 +48,7 @@ __all__ = [
 # matplotlib's Agg drawing is not meant to run in two threads at once; widgets draw under this
 _DRAW_LOCK = threading.Lock()
 _IMAGE_LAYOUT = {"width": "100%", "max_width": "760px"}
+_TRAINING = explore.TrainingSettings()  # the training explorer's defaults are explore.train's
 
 
 def _png(plot, *args) -> bytes:
@@ -193,18 +194,20 @@ class TrainingExplorer(widgets.VBox):
 
     def __init__(
         self,
-        dataset: str = "moons",
-        lr: float = 0.5,
-        batch_size: int = 32,
-        hidden_width: int = 8,
-        activation: str = "tanh",
-        epochs: int = 200,
+        dataset: str = _TRAINING.dataset,
+        lr: float = _TRAINING.lr,
+        batch_size: int = _TRAINING.batch_size,
+        hidden_width: int = _TRAINING.hidden_width,
+        activation: str = _TRAINING.activation,
+        epochs: int = _TRAINING.epochs,
         *,
         rng: int = 0,
         background: bool = True,
     ) -> None:
         # the checks (and messages) of explore.train, before any control is built
-        explore._training_settings(dataset, lr, batch_size, hidden_width, activation, epochs)
+        start = explore.TrainingSettings(dataset, lr, batch_size, hidden_width, activation, epochs)
+        dataset, lr, batch_size = start.dataset, start.lr, start.batch_size
+        hidden_width, activation, epochs = start.hidden_width, start.activation, start.epochs
         if not isinstance(rng, int) or isinstance(rng, bool):
             raise ValueError(f"rng must be an int seed (runs must be repeatable), got {rng!r}")
         self.rng = rng
@@ -213,10 +216,10 @@ class TrainingExplorer(widgets.VBox):
         self.dataset = widgets.Dropdown(
             options=list(explore.TRAINING_DATASETS), value=dataset, description="data"
         )
-        self.lr = _log_slider("learning rate", float(lr), 1e-3, 1e2)
-        sizes = sorted({1, 4, 8, 16, 32, 64, 200, int(batch_size)})
+        self.lr = _log_slider("learning rate", lr, 1e-3, 1e2)
+        sizes = sorted({1, 4, 8, 16, 32, 64, 200, batch_size})
         self.batch_size = widgets.Dropdown(
-            options=sizes, value=int(batch_size), description="batch size", style=style
+            options=sizes, value=batch_size, description="batch size", style=style
         )
         self.hidden_width = widgets.IntSlider(
             value=hidden_width,
@@ -266,17 +269,16 @@ class TrainingExplorer(widgets.VBox):
         self.add_class("bc-training-explorer")
         self._start(background=False)  # the first picture is there when the cell finishes
 
-    def settings(self) -> dict:
-        """The controls' current values, as keyword arguments of :func:`explore.train`."""
-        return {
-            "dataset": self.dataset.value,
-            "lr": float(self.lr.value),
-            "batch_size": int(self.batch_size.value),
-            "hidden_width": int(self.hidden_width.value),
-            "activation": self.activation.value,
-            "epochs": int(self.epochs.value),
-            "rng": self.rng,
-        }
+    def settings(self) -> explore.TrainingSettings:
+        """The controls' current values (each run uses them with the widget's ``rng``)."""
+        return explore.TrainingSettings(
+            dataset=self.dataset.value,
+            lr=float(self.lr.value),
+            batch_size=int(self.batch_size.value),
+            hidden_width=int(self.hidden_width.value),
+            activation=self.activation.value,
+            epochs=int(self.epochs.value),
+        )
 
     def update(self, change=None) -> None:
         """Start a run with the current settings; a run still in progress is cancelled."""
@@ -302,7 +304,7 @@ class TrainingExplorer(widgets.VBox):
             generation = self._generation
             record = {"settings": self.settings(), "status": "running", "epochs": 0}
             self.runs.append(record)
-            self.progress.max = record["settings"]["epochs"]
+            self.progress.max = record["settings"].epochs
             self.progress.value = 0
             self.progress.bar_style = "info"
             self.label.value = "training..."
@@ -319,7 +321,7 @@ class TrainingExplorer(widgets.VBox):
 
     def _run(self, generation: int, record: dict, raise_errors: bool) -> None:
         settings = record["settings"]
-        epochs = settings["epochs"]
+        epochs = settings.epochs
         last_shown = -1.0
 
         def callback(epoch: int, loss: float) -> bool:
@@ -337,7 +339,7 @@ class TrainingExplorer(widgets.VBox):
             return True
 
         try:
-            result = explore.train(callback=callback, **settings)
+            result = explore.train(**settings.as_kwargs(), rng=self.rng, callback=callback)
             png = None if self._generation != generation else _png(explore.plot_training, result)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
             with self._lock:
@@ -362,12 +364,12 @@ class TrainingExplorer(widgets.VBox):
 
 
 def training_explorer(
-    dataset: str = "moons",
-    lr: float = 0.5,
-    batch_size: int = 32,
-    hidden_width: int = 8,
-    activation: str = "tanh",
-    epochs: int = 200,
+    dataset: str = _TRAINING.dataset,
+    lr: float = _TRAINING.lr,
+    batch_size: int = _TRAINING.batch_size,
+    hidden_width: int = _TRAINING.hidden_width,
+    activation: str = _TRAINING.activation,
+    epochs: int = _TRAINING.epochs,
     *,
     rng: int = 0,
     background: bool = True,
@@ -383,8 +385,8 @@ def training_explorer(
 
     Parameters
     ----------
-    dataset, lr, batch_size, hidden_width, activation, epochs : starting values (see
-        :func:`explore.train`)
+    dataset, lr, batch_size, hidden_width, activation, epochs : starting values, the fields
+        of :class:`explore.TrainingSettings` (checked there, with its defaults)
     rng : int seed shared by every run (data and training)
     background : train in a thread (True, for notebooks) or synchronously in the callback
         (False: deterministic tests and scripts). The first run is always synchronous.
@@ -406,7 +408,7 @@ def training_explorer(
         explore.plot_training(explore.train("moons", lr=0.5))
 
     >>> w = training_explorer("xor", epochs=60, background=False)
-    >>> w.result.settings["dataset"], w.result.epochs_run
+    >>> w.result.settings.dataset, w.result.epochs_run
     ('xor', 60)
     >>> w.hidden_width.value = 3
     >>> w.result.model.layer_sizes

@@ -1,5 +1,7 @@
 """Do the widgets' data functions compute what the widgets claim to show?"""
 
+import dataclasses
+import inspect
 import math
 
 import matplotlib
@@ -164,7 +166,7 @@ def test_settings_reach_the_model():
     assert r.model.layer_sizes == [2, 5, 5, 1] or list(r.model.layer_sizes) == [2, 5, 5, 1]
     assert r.model.hidden == "relu"
     assert r.X.shape == (60, 2) and r.epochs_run == 7
-    assert r.settings["batch_size"] == 200 and r.settings["lr"] == 0.1
+    assert r.settings.batch_size == 200 and r.settings.lr == 0.1
 
 
 def test_too_large_a_rate_diverges_or_fails_to_learn():
@@ -330,3 +332,38 @@ def test_figures_show_themselves_once_without_pyplot():
     assert len(plt.get_fignums()) == n_open  # nothing left open for a later cell to show
     png = fig._repr_png_()
     assert png[:4] == b"\x89PNG" and png == explore.figure_png(fig, dpi=int(fig.dpi))
+
+
+def test_training_settings_are_normalised_and_frozen():
+    s = explore.TrainingSettings("xor", lr=1, batch_size=np.int64(16), epochs=5)
+    assert type(s.lr) is float and type(s.batch_size) is int
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.lr = 2.0
+    r = explore.train(**s.as_kwargs(), rng=0)
+    assert r.settings == s and r.epochs_run == 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dataset": "blobs"}, "unknown dataset 'blobs'"),
+        ({"lr": -1.0}, "lr must be a positive finite number"),
+        ({"n_samples": 3}, "n_samples must be an integer >= 4"),
+        ({"hidden_layers": -1}, "hidden_layers must be an integer >= 0"),
+        ({"epochs": 2.5}, "epochs must be an integer >= 1"),
+    ],
+)
+def test_training_settings_say_which_setting_is_wrong(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        explore.TrainingSettings(**kwargs)
+
+
+def test_train_and_the_training_widget_take_their_defaults_from_the_settings():
+    from backprop_course import widgets
+
+    defaults = explore.TrainingSettings().as_kwargs()
+    for function in (explore.train, widgets.training_explorer, widgets.TrainingExplorer):
+        params = inspect.signature(function).parameters
+        got = {name: params[name].default for name in defaults if name in params}
+        assert got == {name: defaults[name] for name in got}, function
+        assert {"dataset", "lr", "batch_size", "hidden_width", "activation", "epochs"} <= set(got)
