@@ -13,7 +13,7 @@ In a lecture, put the widget in its own cell, with the reason for ignoring its o
 
 and, beside it, the static figure from the same function so a reader without a kernel sees it::
 
-    explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+    plots.plot_descent(explore.descent("ill_conditioned", lr=0.05))
 
 Figures go into ``widgets.Image`` rather than ``widgets.Output``: an Output widget written from
 a callback can hang notebook runners (Voila) and leaks pyplot figures into later cells.
@@ -33,7 +33,7 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from . import explore, scalar
+from . import explore, plots, scalar
 from ._validate import check_choice, check_count, check_positive
 
 __all__ = [
@@ -52,9 +52,9 @@ _TRAINING = explore.TrainingSettings()  # the training explorer's defaults are e
 
 
 def _png(plot, *args) -> bytes:
-    """PNG bytes of ``plot(*args)`` (an explore figure function), drawn under the lock."""
+    """PNG bytes of ``plot(*args)`` (a figure function of plots.explorers), under the lock."""
     with _DRAW_LOCK:
-        return explore.figure_png(plot(*args), dpi=80)
+        return plots.figure_png(plot(*args), dpi=80)
 
 
 def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
@@ -134,7 +134,7 @@ class LearningRateExplorer(widgets.VBox):
             if lr_max is None
             else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
         )
-        self.image.value = _png(explore.plot_descent, r)
+        self.image.value = _png(plots.plot_descent, r)
         self.result = r
         self.label.value = r.summary()
         return r
@@ -150,7 +150,7 @@ def learning_rate_explorer(
 ) -> LearningRateExplorer:
     """Sliders for the learning rate (log scale) and the number of steps of gradient descent.
 
-    Redraws :func:`explore.plot_descent` of :func:`explore.descent` on every change: the path
+    Redraws :func:`plots.plot_descent` of :func:`explore.descent` on every change: the path
     over the contours and ``f(w_t) - min f`` per step, with divergence marked in red and, for
     the quadratics, the largest stable rate ``2 / lambda_max`` shown above the sliders.
 
@@ -174,7 +174,7 @@ def learning_rate_explorer(
         # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
         widgets.learning_rate_explorer("ill_conditioned", lr=0.05)
 
-        explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+        plots.plot_descent(explore.descent("ill_conditioned", lr=0.05))
 
     >>> w = learning_rate_explorer("well_conditioned", lr=0.5, n_steps=20)
     >>> w.result.diverged, f"{w.result.max_stable_lr:.3f}"
@@ -340,7 +340,7 @@ class TrainingExplorer(widgets.VBox):
 
         try:
             result = explore.train(**settings.as_kwargs(), rng=self.rng, callback=callback)
-            png = None if self._generation != generation else _png(explore.plot_training, result)
+            png = None if self._generation != generation else _png(plots.plot_training, result)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
             with self._lock:
                 if self._generation == generation:
@@ -378,7 +378,7 @@ def training_explorer(
 
     Every change starts :func:`explore.train` with the controls' values (one hidden layer of
     ``hidden_width`` units, sigmoid output, cross-entropy, mini-batch SGD) and, when it ends,
-    draws :func:`explore.plot_training`. While a run is in progress the progress bar and the
+    draws :func:`plots.plot_training`. While a run is in progress the progress bar and the
     label show the epoch and the loss; a new setting cancels that run (its callback returns
     False at the next epoch) and starts the new one, so the controls stay responsive. The
     same settings and ``rng`` always give the same run.
@@ -405,7 +405,7 @@ def training_explorer(
         # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
         widgets.training_explorer("moons", lr=0.5)
 
-        explore.plot_training(explore.train("moons", lr=0.5))
+        plots.plot_training(explore.train("moons", lr=0.5))
 
     >>> w = training_explorer("xor", epochs=60, background=False)
     >>> w.result.settings.dataset, w.result.epochs_run
@@ -501,7 +501,7 @@ class BackpropStepper(widgets.VBox):
         self.index = index
         frame = self.frames[index]
         if index not in self._png_cache:
-            self._png_cache[index] = _png(explore.plot_backprop_frame, self.root, frame)
+            self._png_cache[index] = _png(plots.plot_backprop_frame, self.root, frame)
         self.image.value = self._png_cache[index]
         last = len(self.frames) - 1
         done = " (done: every gradient is final)" if index == last else ""
@@ -541,7 +541,7 @@ def backprop_stepper(graph: str | scalar.Value = "neuron") -> BackpropStepper:
         widgets.backprop_stepper("shared")
 
         root = explore.example_graph("shared"); frames = explore.backprop_frames(root)
-        explore.plot_backprop_frame(root, frames[3])
+        plots.plot_backprop_frame(root, frames[3])
 
     >>> w = backprop_stepper("square")
     >>> w.step_button.click(); w.step_button.click()
