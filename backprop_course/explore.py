@@ -1,4 +1,4 @@
-"""The data behind the course's widgets: pure, seeded functions, and figures drawn from them.
+"""The data behind the course's widgets: pure, seeded functions (their figures are in plots).
 
 Every widget in :mod:`backprop_course.widgets` is a thin front end over a function here, so
 what a student sees when moving a slider is what a test (or a static lecture figure) gets by
@@ -6,16 +6,15 @@ calling the function with the same arguments:
 
 * :func:`descent` runs gradient descent on a 2-D surface (:data:`SURFACES`) and reports the path,
   the loss per step, divergence and, for the quadratics, the largest stable learning rate
-  ``2 / lambda_max`` (``lambda_max`` the largest eigenvalue of the Hessian); :func:`plot_descent`.
+  ``2 / lambda_max`` (``lambda_max`` the largest eigenvalue of the Hessian); drawn by
+  ``plots.plot_descent``.
 * :func:`train` fits an :class:`~backprop_course.mlp.MLP` on a toy data set and returns the loss
-  history, the accuracy and the model; :func:`plot_training`.
+  history, the accuracy and the model; drawn by ``plots.plot_training``.
 * :func:`backprop_frames` turns ``scalar.backward_steps`` into one frame per backward step
-  (incoming gradient, local derivatives, products, partial sums, accumulation);
-  :func:`plot_backprop_frame`.
+  (incoming gradient, local derivatives, products, partial sums, accumulation); drawn by
+  ``plots.plot_backprop_frame``.
 
-Figures are built without pyplot (:class:`CourseFigure`, a ``matplotlib.figure.Figure`` that
-renders itself as a PNG), so nothing is left open: in a notebook, end a cell with the returned
-figure to show it exactly once.
+Nothing here draws: the figures are in :mod:`backprop_course.plots.explorers`.
 
 >>> r = descent("ill_conditioned", lr=0.05, n_steps=40)
 >>> print(f"{r.max_stable_lr:.3f} {r.diverged} {r.losses[-1] < r.losses[0]}")
@@ -24,41 +23,31 @@ figure to show it exactly once.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from . import data as _data
 from . import scalar
 from ._validate import as_vector, check_choice, check_count, check_positive
 from .mlp import MLP
 from .optim import gradient_descent
-from .plots.curves import _scatter_classes, decision_boundary, descent_path, loss_curve
-from .plots.graphs import draw_computation_graph
 
 __all__ = [
     "SURFACES",
     "Surface",
     "DescentResult",
     "descent",
-    "plot_descent",
     "TRAINING_DATASETS",
+    "TrainingSettings",
     "TrainingResult",
     "train",
-    "plot_training",
     "EXAMPLE_GRAPHS",
     "example_graph",
     "BackpropFrame",
-    "ACCUMULATE_COLOUR",
     "backprop_frames",
-    "plot_backprop_frame",
-    "figure_png",
-    "CourseFigure",
 ]
 
 
@@ -264,92 +253,6 @@ def descent(
     return DescentResult(surface, lr, n_steps, w0, path, losses, diverged, s.max_stable_lr, s.f_min)
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (what the widgets put in a ``widgets.Image``).
-
-    >>> figure_png(plot_descent(descent(n_steps=3)))[:4]
-    b'\\x89PNG'
-    """
-    if not isinstance(fig, Figure):
-        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    buf = io.BytesIO()
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
-class CourseFigure(Figure):
-    """A matplotlib Figure that shows itself as a PNG in Jupyter even if pyplot never ran.
-
-    The course's figure functions build figures without pyplot (so a widget redraw leaves no
-    open figure behind); IPython's matplotlib display hook is only installed once pyplot has
-    loaded its backend, so these figures carry their own ``_repr_png_``.
-    """
-
-    def _repr_png_(self) -> bytes:
-        return figure_png(self, dpi=int(self.dpi))
-
-
-def _new_figure(width: float, height: float, ncols: int = 1):
-    # fixed margins: constrained layout costs more than the drawing itself on a widget redraw
-    fig = CourseFigure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    if ncols > 1:
-        axes = fig.subplots(1, ncols)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.28)
-    else:
-        axes = fig.subplots()
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92)
-    return fig, axes
-
-
-def plot_descent(result: DescentResult) -> Figure:
-    """Two panels: the path over the surface's contours, and ``f(w_t) - f_min`` per step (log).
-
-    The window is the surface's own, so a diverging path leaves it (its last point inside is
-    marked); the title says whether the run diverged and, for quadratics, the stable bound.
-
-    >>> fig = plot_descent(descent("ill_conditioned", lr=0.12, n_steps=30))
-    >>> [ax.get_title().split(":")[0] for ax in fig.axes]
-    ['ill_conditioned, lr=0.12', 'Loss per step']
-    """
-    if not isinstance(result, DescentResult):
-        raise ValueError(f"result must be a DescentResult from descent(), got {result!r}")
-    s = SURFACES[result.surface]
-    fig, (ax_path, ax_loss) = _new_figure(9.0, 3.8, ncols=2)
-    path = result.path.copy()
-    lo = np.array([s.xlim[0], s.ylim[0]])
-    hi = np.array([s.xlim[1], s.ylim[1]])
-    inside = np.all((path >= lo) & (path <= hi), axis=1)
-    if not inside.all():  # keep the first point outside: the line leaves the window towards it
-        first_out = int(np.argmin(inside))
-        path[first_out + 1 :] = np.nan
-    descent_path(
-        lambda w: s.f(w) - s.f_min + 1e-3,
-        path,
-        ax_path,
-        xlim=s.xlim,
-        ylim=s.ylim,
-        levels=18,
-        log_levels=True,
-        title="",
-    )
-    status = "DIVERGED" if result.diverged else "converging"
-    title = f"{s.name}, lr={result.lr:.3g}: {status}"
-    if result.max_stable_lr is not None:
-        title += f" (stable below {result.max_stable_lr:.3g})"
-    # y=1.0 pins the titles where matplotlib would put them (no ticks or offset text above
-    # these axes) without measuring every tick label first: a fifth of a widget redraw
-    ax_path.set_title(title, color="red" if result.diverged else "black", fontsize=10, y=1.0)
-    gap = result.losses - result.f_min
-    with np.errstate(invalid="ignore"):
-        gap = np.where(np.isfinite(gap), np.maximum(gap, 1e-16), gap)
-    loss_curve(gap, ax_loss, log=True, xlabel="step t", ylabel="f(w_t) - min f", title="")
-    ax_loss.set_title(f"Loss per step: final {result.final_loss:.3g}", fontsize=10, y=1.0)
-    return fig
-
-
 # --------------------------------------------------------------------------------------------
 # Training an MLP on toy data
 # --------------------------------------------------------------------------------------------
@@ -359,22 +262,62 @@ TRAINING_DATASETS = ("moons", "circles", "xor", "spirals")
 _ACTIVATIONS = ("tanh", "relu", "sigmoid")  # the hidden layers' choices in train and its widget
 
 
-def _training_settings(
-    dataset, lr, batch_size, hidden_width, activation, epochs, n_samples=200, hidden_layers=1
-) -> dict:
-    """:func:`train`'s settings, checked (ValueError naming the first bad one) and normalised;
-    the training widget checks its starting values here too."""
-    check_choice(dataset, "dataset", TRAINING_DATASETS)
-    return {
-        "dataset": dataset,
-        "lr": check_positive(lr, "lr"),
-        "batch_size": check_count(batch_size, "batch_size"),
-        "hidden_width": check_count(hidden_width, "hidden_width"),
-        "activation": check_choice(activation, "activation", _ACTIVATIONS),
-        "epochs": check_count(epochs, "epochs"),
-        "n_samples": check_count(n_samples, "n_samples", minimum=4),
-        "hidden_layers": check_count(hidden_layers, "hidden_layers", minimum=0),
-    }
+@dataclass(frozen=True)
+class TrainingSettings:
+    """What :func:`train` trains, and what the training widget starts from and shows.
+
+    Checked when made (a ``ValueError`` naming the first bad setting, in the order of the
+    fields) and normalised (``lr`` a float, the counts ints), so a settings object is always
+    valid; :func:`train`, :class:`~backprop_course.widgets.TrainingExplorer` and its factory
+    take their defaults from here. The seed is not a setting: :func:`train` also accepts a
+    ``Generator``, and the widget keeps one ``rng`` for all its runs.
+
+    Attributes
+    ----------
+    dataset : one of :data:`TRAINING_DATASETS`
+    lr : learning rate ``eta > 0``
+    batch_size, hidden_width, epochs : int >= 1
+    activation : the hidden layers', ``"tanh"``, ``"relu"`` or ``"sigmoid"``
+    n_samples : points in the data set (>= 4); hidden_layers : int >= 0
+
+    >>> TrainingSettings("xor", lr=1, epochs=np.int64(30))
+    TrainingSettings(dataset='xor', lr=1.0, batch_size=32, hidden_width=8, activation='tanh', \
+epochs=30, n_samples=200, hidden_layers=1)
+    >>> TrainingSettings(batch_size=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be an integer >= 1, got 0
+    """
+
+    dataset: str = "moons"
+    lr: float = 0.5
+    batch_size: int = 32
+    hidden_width: int = 8
+    activation: str = "tanh"
+    epochs: int = 200
+    n_samples: int = 200
+    hidden_layers: int = 1
+
+    def __post_init__(self) -> None:
+        checked = {
+            "dataset": check_choice(self.dataset, "dataset", TRAINING_DATASETS),
+            "lr": check_positive(self.lr, "lr"),
+            "batch_size": check_count(self.batch_size, "batch_size"),
+            "hidden_width": check_count(self.hidden_width, "hidden_width"),
+            "activation": check_choice(self.activation, "activation", _ACTIVATIONS),
+            "epochs": check_count(self.epochs, "epochs"),
+            "n_samples": check_count(self.n_samples, "n_samples", minimum=4),
+            "hidden_layers": check_count(self.hidden_layers, "hidden_layers", minimum=0),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    def as_kwargs(self) -> dict:
+        """The settings as keyword arguments of :func:`train`."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_DEFAULT = TrainingSettings()  # the defaults of train and of the training widget, written once
 
 
 @dataclass
@@ -383,7 +326,7 @@ class TrainingResult:
 
     Attributes
     ----------
-    settings : the arguments of :func:`train`
+    settings : :class:`TrainingSettings`, the arguments of :func:`train` but its seed
     X : ``(n, 2)``, y : ``(n,)`` 0/1 labels
     model : the fitted ``MLP`` (``model.params_``)
     loss_history : ``(epochs_run,)`` mean training loss per epoch
@@ -392,7 +335,7 @@ class TrainingResult:
     stopped : the run was cancelled by the callback before all epochs
     """
 
-    settings: dict
+    settings: TrainingSettings
     X: np.ndarray
     y: np.ndarray
     model: MLP
@@ -408,8 +351,8 @@ class TrainingResult:
     def summary(self) -> str:
         """One line: the settings that matter and the outcome."""
         s = self.settings
-        head = f"{s['dataset']} lr={s['lr']:.3g} batch={s['batch_size']} width={s['hidden_width']}"
-        head += f" {s['activation']}"
+        head = f"{s.dataset} lr={s.lr:.3g} batch={s.batch_size} width={s.hidden_width}"
+        head += f" {s.activation}"
         if self.diverged:
             return f"{head}: DIVERGED after {self.epochs_run} epochs"
         last = self.loss_history[-1]
@@ -418,16 +361,16 @@ class TrainingResult:
 
 
 def train(
-    dataset: str = "moons",
-    lr: float = 0.5,
-    batch_size: int = 32,
-    hidden_width: int = 8,
-    activation: str = "tanh",
-    epochs: int = 200,
+    dataset: str = _DEFAULT.dataset,
+    lr: float = _DEFAULT.lr,
+    batch_size: int = _DEFAULT.batch_size,
+    hidden_width: int = _DEFAULT.hidden_width,
+    activation: str = _DEFAULT.activation,
+    epochs: int = _DEFAULT.epochs,
     rng: np.random.Generator | int | None = 0,
     *,
-    n_samples: int = 200,
-    hidden_layers: int = 1,
+    n_samples: int = _DEFAULT.n_samples,
+    hidden_layers: int = _DEFAULT.hidden_layers,
     callback: Callable[[int, float], bool | None] | None = None,
 ) -> TrainingResult:
     """Train a ``[2, width, ..., width, 1]`` MLP (sigmoid output, cross-entropy) on a toy set.
@@ -437,12 +380,11 @@ def train(
 
     Parameters
     ----------
-    dataset : one of :data:`TRAINING_DATASETS`
-    lr : learning rate ``eta > 0``; batch_size : int >= 1
-    hidden_width : units per hidden layer; activation : ``"tanh"``, ``"relu"``, ``"sigmoid"``
-    epochs : passes over the data
+    dataset, lr, batch_size, hidden_width, activation, epochs, n_samples, hidden_layers :
+        the fields of :class:`TrainingSettings` (checked there): the data set, the learning
+        rate ``eta > 0``, examples per step, units per hidden layer, their activation, passes
+        over the data, points in the data set, number of hidden layers
     rng : seed; the data and the training both draw from it, so an int gives the same run
-    n_samples : points in the data set; hidden_layers : number of hidden layers
     callback : ``callback(epoch, loss)`` after every epoch; returning False stops the run
         (the training widget uses it to cancel a run when a setting changes)
 
@@ -454,16 +396,16 @@ def train(
     >>> print(r.loss_history[-1] < r.loss_history[0], r.accuracy > 0.85)
     True True
     """
-    settings = _training_settings(
+    settings = TrainingSettings(
         dataset, lr, batch_size, hidden_width, activation, epochs, n_samples, hidden_layers
     )
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable (epoch, loss) -> bool, got {callback!r}")
-    lr, batch_size, epochs = settings["lr"], settings["batch_size"], settings["epochs"]
+    lr, batch_size, epochs = settings.lr, settings.batch_size, settings.epochs
     rng = np.random.default_rng(rng)
-    X, y = _data.DATASETS[dataset](settings["n_samples"], rng)
-    sizes = [2] + [settings["hidden_width"]] * settings["hidden_layers"] + [1]
-    model = MLP(sizes, hidden=activation, output="sigmoid", loss="bce")
+    X, y = _data.DATASETS[settings.dataset](settings.n_samples, rng)
+    sizes = [2] + [settings.hidden_width] * settings.hidden_layers + [1]
+    model = MLP(sizes, hidden=settings.activation, output="sigmoid", loss="bce")
     stopped = False
 
     def on_epoch(epoch, loss):
@@ -478,40 +420,6 @@ def train(
     diverged = bool(model.diverged_)
     accuracy = math.nan if diverged else model.score(X, y)
     return TrainingResult(settings, X, y, model, history, accuracy, diverged, stopped)
-
-
-def plot_training(result: TrainingResult) -> Figure:
-    """Two panels: the loss per epoch and the decision boundary ``p(y=1|x) = 0.5``.
-
-    >>> fig = plot_training(train("xor", epochs=30, rng=1))
-    >>> [ax.get_xlabel() for ax in fig.axes[:2]]
-    ['epoch', '$x_1$']
-    """
-    if not isinstance(result, TrainingResult):
-        raise ValueError(f"result must be a TrainingResult from train(), got {result!r}")
-    fig, (ax_loss, ax_db) = _new_figure(9.0, 3.8, ncols=2)
-    loss_curve(result.loss_history, ax_loss, title="")
-    # titles pinned at y=1.0 as in plot_descent; the loss axis may show an offset ("1e271",
-    # "+6.9e-1") at its top left, but a centred title this short never reaches it
-    ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10, y=1.0)
-    s = result.settings
-    if result.diverged:  # the points as decision_boundary draws them, in the same colours
-        _scatter_classes(ax_db, result.X, result.y, np.unique(result.y))
-        ax_db.set_xlabel("$x_1$")
-        ax_db.set_ylabel("$x_2$")
-        ax_db.set_title("diverged: no decision boundary", color="red", fontsize=10, y=1.0)
-        ax_db.legend(loc="best", fontsize="small")
-        return fig
-    decision_boundary(
-        lambda P: result.model.predict_proba(P)[:, 0], result.X, result.y, ax_db, resolution=80
-    )
-    ax_db.set_title(
-        f"{s['dataset']}: training accuracy {result.accuracy:.3f} (width {s['hidden_width']}, "
-        f"{s['activation']})",
-        fontsize=10,
-        y=1.0,
-    )
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -571,10 +479,6 @@ def example_graph(name: str = "neuron") -> scalar.Value:
     """
     check_choice(name, "example graph", EXAMPLE_GRAPHS)
     return EXAMPLE_GRAPHS[name]()
-
-
-#: Border colour of nodes that accumulate a second (third...) contribution in a step.
-ACCUMULATE_COLOUR = "#9467bd"
 
 
 @dataclass(frozen=True)
@@ -666,84 +570,3 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
             )
         frames.append(BackpropFrame(k, step, dict(grads), frozenset(acc), "\n".join(lines)))
     return frames
-
-
-def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
-    """Draw the graph with the partial gradients of ``frame``; the current node is orange.
-
-    The edges of the current step are orange and labelled with their local derivative
-    ``d node / d child``; a box below the graph writes out each
-    ``child.grad += local x incoming = product``. Children that accumulate (a second or later
-    contribution) have a purple border and are named in the title.
-
-    >>> root = example_graph("neuron")
-    >>> frames = backprop_frames(root)
-    >>> fig = plot_backprop_frame(root, frames[1])
-    >>> fig.axes[0].get_title()
-    'Step 1/7: node L (**2) sends dL/dL = 1 to its inputs'
-    """
-    if not isinstance(frame, BackpropFrame):
-        raise ValueError(f"frame must be a BackpropFrame, got {type(frame).__name__}")
-    if not isinstance(root, scalar.Value):
-        raise ValueError(f"root must be a scalar.Value, got {type(root).__name__}")
-    nodes, edges = root.trace()
-    by_id = {id(v): v for v in nodes}
-    if set(frame.grads) != set(by_id):
-        raise ValueError("frame does not belong to this graph; use backprop_frames(root)")
-    fig, ax = _new_figure(9.0, 4.0)
-    step = frame.step
-    labels, hot_edges, lines = {}, [], []
-    if step is not None:
-        slots = [i for i, (_child, p) in enumerate(edges) if p is step.node]
-        for i, c in zip(slots, step.contributions, strict=True):
-            labels[i] = f"{c.local_grad:.3g}"
-            hot_edges.append(edges[i])
-            lines.append(
-                f"{_name(c.child)}.grad += {_num(c.local_grad)} x {_num(step.upstream)}"
-                f" = {_num(c.product)}   ->  {_num(c.child_grad_after)}"
-                + ("   (accumulates)" if id(c.child) in frame.accumulated else "")
-            )
-
-    def edge_label(c, p, i):
-        return labels.get(i)
-
-    grads = {by_id[k]: v for k, v in frame.grads.items()}
-    draw_computation_graph(
-        (nodes, edges),
-        ax,
-        highlight=None if step is None else step.node,
-        highlight_edges=hot_edges,
-        edge_labels=edge_label,
-        grads=grads,
-        outline={by_id[k]: ACCUMULATE_COLOUR for k in frame.accumulated},
-    )
-    if step is None:
-        title = f"Before the backward pass: dL/d{_name(root)} = 1"
-    else:
-        n_steps = sum(1 for v in nodes if v.children)  # backward_steps: one per non-leaf
-        title = (
-            f"Step {frame.index}/{n_steps}: node {_name_and_op(step.node)} sends "
-            f"dL/d{_name(step.node)} = {step.upstream:.4g} to its inputs"
-        )
-        acc = [_name(v) for v in nodes if id(v) in frame.accumulated]
-        if acc:
-            title += f"; {', '.join(acc)} accumulate"
-        # room below the graph for the text box and no more: its height in inches (8 pt lines
-        # plus padding) as a share of the axes' height, turned into data units
-        lo, hi = ax.get_ylim()
-        axes_in = ax.get_position().height * fig.get_size_inches()[1]
-        text_in = 0.16 * len(lines) + 0.2
-        ax.set_ylim(lo - text_in * (hi - lo) / max(axes_in - text_in, 0.5), hi)
-        ax.text(
-            0.01,
-            0.01,
-            "\n".join(lines),
-            transform=ax.transAxes,
-            ha="left",
-            va="bottom",
-            family="monospace",
-            fontsize=8,
-            bbox={"boxstyle": "round,pad=0.4", "fc": "#fff7ec", "ec": "#ff7f0e"},
-        )
-    ax.set_title(title, fontsize=10, y=1.0)  # pinned: see plot_descent
-    return fig

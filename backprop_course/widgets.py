@@ -13,7 +13,7 @@ In a lecture, put the widget in its own cell, with the reason for ignoring its o
 
 and, beside it, the static figure from the same function so a reader without a kernel sees it::
 
-    explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+    plots.plot_descent(explore.descent("ill_conditioned", lr=0.05))
 
 Figures go into ``widgets.Image`` rather than ``widgets.Output``: an Output widget written from
 a callback can hang notebook runners (Voila) and leaks pyplot figures into later cells.
@@ -33,7 +33,7 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from . import explore, scalar
+from . import explore, plots, scalar
 from ._validate import check_choice, check_count, check_positive
 
 __all__ = [
@@ -48,12 +48,13 @@ __all__ = [
 # matplotlib's Agg drawing is not meant to run in two threads at once; widgets draw under this
 _DRAW_LOCK = threading.Lock()
 _IMAGE_LAYOUT = {"width": "100%", "max_width": "760px"}
+_TRAINING = explore.TrainingSettings()  # the training explorer's defaults are explore.train's
 
 
 def _png(plot, *args) -> bytes:
-    """PNG bytes of ``plot(*args)`` (an explore figure function), drawn under the lock."""
+    """PNG bytes of ``plot(*args)`` (a figure function of plots.explorers), under the lock."""
     with _DRAW_LOCK:
-        return explore.figure_png(plot(*args), dpi=80)
+        return plots.figure_png(plot(*args), dpi=80)
 
 
 def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
@@ -133,7 +134,7 @@ class LearningRateExplorer(widgets.VBox):
             if lr_max is None
             else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
         )
-        self.image.value = _png(explore.plot_descent, r)
+        self.image.value = _png(plots.plot_descent, r)
         self.result = r
         self.label.value = r.summary()
         return r
@@ -149,7 +150,7 @@ def learning_rate_explorer(
 ) -> LearningRateExplorer:
     """Sliders for the learning rate (log scale) and the number of steps of gradient descent.
 
-    Redraws :func:`explore.plot_descent` of :func:`explore.descent` on every change: the path
+    Redraws :func:`plots.plot_descent` of :func:`explore.descent` on every change: the path
     over the contours and ``f(w_t) - min f`` per step, with divergence marked in red and, for
     the quadratics, the largest stable rate ``2 / lambda_max`` shown above the sliders.
 
@@ -173,7 +174,7 @@ def learning_rate_explorer(
         # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
         widgets.learning_rate_explorer("ill_conditioned", lr=0.05)
 
-        explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
+        plots.plot_descent(explore.descent("ill_conditioned", lr=0.05))
 
     >>> w = learning_rate_explorer("well_conditioned", lr=0.5, n_steps=20)
     >>> w.result.diverged, f"{w.result.max_stable_lr:.3f}"
@@ -193,18 +194,20 @@ class TrainingExplorer(widgets.VBox):
 
     def __init__(
         self,
-        dataset: str = "moons",
-        lr: float = 0.5,
-        batch_size: int = 32,
-        hidden_width: int = 8,
-        activation: str = "tanh",
-        epochs: int = 200,
+        dataset: str = _TRAINING.dataset,
+        lr: float = _TRAINING.lr,
+        batch_size: int = _TRAINING.batch_size,
+        hidden_width: int = _TRAINING.hidden_width,
+        activation: str = _TRAINING.activation,
+        epochs: int = _TRAINING.epochs,
         *,
         rng: int = 0,
         background: bool = True,
     ) -> None:
         # the checks (and messages) of explore.train, before any control is built
-        explore._training_settings(dataset, lr, batch_size, hidden_width, activation, epochs)
+        start = explore.TrainingSettings(dataset, lr, batch_size, hidden_width, activation, epochs)
+        dataset, lr, batch_size = start.dataset, start.lr, start.batch_size
+        hidden_width, activation, epochs = start.hidden_width, start.activation, start.epochs
         if not isinstance(rng, int) or isinstance(rng, bool):
             raise ValueError(f"rng must be an int seed (runs must be repeatable), got {rng!r}")
         self.rng = rng
@@ -213,10 +216,10 @@ class TrainingExplorer(widgets.VBox):
         self.dataset = widgets.Dropdown(
             options=list(explore.TRAINING_DATASETS), value=dataset, description="data"
         )
-        self.lr = _log_slider("learning rate", float(lr), 1e-3, 1e2)
-        sizes = sorted({1, 4, 8, 16, 32, 64, 200, int(batch_size)})
+        self.lr = _log_slider("learning rate", lr, 1e-3, 1e2)
+        sizes = sorted({1, 4, 8, 16, 32, 64, 200, batch_size})
         self.batch_size = widgets.Dropdown(
-            options=sizes, value=int(batch_size), description="batch size", style=style
+            options=sizes, value=batch_size, description="batch size", style=style
         )
         self.hidden_width = widgets.IntSlider(
             value=hidden_width,
@@ -266,17 +269,16 @@ class TrainingExplorer(widgets.VBox):
         self.add_class("bc-training-explorer")
         self._start(background=False)  # the first picture is there when the cell finishes
 
-    def settings(self) -> dict:
-        """The controls' current values, as keyword arguments of :func:`explore.train`."""
-        return {
-            "dataset": self.dataset.value,
-            "lr": float(self.lr.value),
-            "batch_size": int(self.batch_size.value),
-            "hidden_width": int(self.hidden_width.value),
-            "activation": self.activation.value,
-            "epochs": int(self.epochs.value),
-            "rng": self.rng,
-        }
+    def settings(self) -> explore.TrainingSettings:
+        """The controls' current values (each run uses them with the widget's ``rng``)."""
+        return explore.TrainingSettings(
+            dataset=self.dataset.value,
+            lr=float(self.lr.value),
+            batch_size=int(self.batch_size.value),
+            hidden_width=int(self.hidden_width.value),
+            activation=self.activation.value,
+            epochs=int(self.epochs.value),
+        )
 
     def update(self, change=None) -> None:
         """Start a run with the current settings; a run still in progress is cancelled."""
@@ -302,7 +304,7 @@ class TrainingExplorer(widgets.VBox):
             generation = self._generation
             record = {"settings": self.settings(), "status": "running", "epochs": 0}
             self.runs.append(record)
-            self.progress.max = record["settings"]["epochs"]
+            self.progress.max = record["settings"].epochs
             self.progress.value = 0
             self.progress.bar_style = "info"
             self.label.value = "training..."
@@ -319,7 +321,7 @@ class TrainingExplorer(widgets.VBox):
 
     def _run(self, generation: int, record: dict, raise_errors: bool) -> None:
         settings = record["settings"]
-        epochs = settings["epochs"]
+        epochs = settings.epochs
         last_shown = -1.0
 
         def callback(epoch: int, loss: float) -> bool:
@@ -337,8 +339,8 @@ class TrainingExplorer(widgets.VBox):
             return True
 
         try:
-            result = explore.train(callback=callback, **settings)
-            png = None if self._generation != generation else _png(explore.plot_training, result)
+            result = explore.train(**settings.as_kwargs(), rng=self.rng, callback=callback)
+            png = None if self._generation != generation else _png(plots.plot_training, result)
         except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
             with self._lock:
                 if self._generation == generation:
@@ -362,12 +364,12 @@ class TrainingExplorer(widgets.VBox):
 
 
 def training_explorer(
-    dataset: str = "moons",
-    lr: float = 0.5,
-    batch_size: int = 32,
-    hidden_width: int = 8,
-    activation: str = "tanh",
-    epochs: int = 200,
+    dataset: str = _TRAINING.dataset,
+    lr: float = _TRAINING.lr,
+    batch_size: int = _TRAINING.batch_size,
+    hidden_width: int = _TRAINING.hidden_width,
+    activation: str = _TRAINING.activation,
+    epochs: int = _TRAINING.epochs,
     *,
     rng: int = 0,
     background: bool = True,
@@ -376,15 +378,15 @@ def training_explorer(
 
     Every change starts :func:`explore.train` with the controls' values (one hidden layer of
     ``hidden_width`` units, sigmoid output, cross-entropy, mini-batch SGD) and, when it ends,
-    draws :func:`explore.plot_training`. While a run is in progress the progress bar and the
+    draws :func:`plots.plot_training`. While a run is in progress the progress bar and the
     label show the epoch and the loss; a new setting cancels that run (its callback returns
     False at the next epoch) and starts the new one, so the controls stay responsive. The
     same settings and ``rng`` always give the same run.
 
     Parameters
     ----------
-    dataset, lr, batch_size, hidden_width, activation, epochs : starting values (see
-        :func:`explore.train`)
+    dataset, lr, batch_size, hidden_width, activation, epochs : starting values, the fields
+        of :class:`explore.TrainingSettings` (checked there, with its defaults)
     rng : int seed shared by every run (data and training)
     background : train in a thread (True, for notebooks) or synchronously in the callback
         (False: deterministic tests and scripts). The first run is always synchronous.
@@ -403,10 +405,10 @@ def training_explorer(
         # NBVAL_IGNORE_OUTPUT: widget output holds a model id that changes on every run
         widgets.training_explorer("moons", lr=0.5)
 
-        explore.plot_training(explore.train("moons", lr=0.5))
+        plots.plot_training(explore.train("moons", lr=0.5))
 
     >>> w = training_explorer("xor", epochs=60, background=False)
-    >>> w.result.settings["dataset"], w.result.epochs_run
+    >>> w.result.settings.dataset, w.result.epochs_run
     ('xor', 60)
     >>> w.hidden_width.value = 3
     >>> w.result.model.layer_sizes
@@ -499,7 +501,7 @@ class BackpropStepper(widgets.VBox):
         self.index = index
         frame = self.frames[index]
         if index not in self._png_cache:
-            self._png_cache[index] = _png(explore.plot_backprop_frame, self.root, frame)
+            self._png_cache[index] = _png(plots.plot_backprop_frame, self.root, frame)
         self.image.value = self._png_cache[index]
         last = len(self.frames) - 1
         done = " (done: every gradient is final)" if index == last else ""
@@ -539,7 +541,7 @@ def backprop_stepper(graph: str | scalar.Value = "neuron") -> BackpropStepper:
         widgets.backprop_stepper("shared")
 
         root = explore.example_graph("shared"); frames = explore.backprop_frames(root)
-        explore.plot_backprop_frame(root, frames[3])
+        plots.plot_backprop_frame(root, frames[3])
 
     >>> w = backprop_stepper("square")
     >>> w.step_button.click(); w.step_button.click()

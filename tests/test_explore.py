@@ -1,5 +1,7 @@
 """Do the widgets' data functions compute what the widgets claim to show?"""
 
+import dataclasses
+import inspect
 import math
 
 import matplotlib
@@ -123,19 +125,6 @@ def test_descent_rejects_bad_settings(kwargs, match):
         explore.descent(**kwargs)
 
 
-def test_plot_descent_draws_path_and_loss_and_changes_with_lr():
-    a = explore.plot_descent(explore.descent("ill_conditioned", lr=0.05))
-    b = explore.plot_descent(explore.descent("ill_conditioned", lr=0.12))
-    assert len(a.axes) == 2
-    assert "DIVERGED" in b.axes[0].get_title() and "DIVERGED" not in a.axes[0].get_title()
-    assert "0.1" in b.axes[0].get_title()  # the stable bound is shown
-    assert explore.figure_png(a) != explore.figure_png(b)
-    with pytest.raises(ValueError, match="DescentResult"):
-        explore.plot_descent("ill_conditioned")
-    with pytest.raises(ValueError, match="Figure"):
-        explore.figure_png(None)
-
-
 # ------------------------------------------------------------------ training explorer
 
 
@@ -164,7 +153,7 @@ def test_settings_reach_the_model():
     assert r.model.layer_sizes == [2, 5, 5, 1] or list(r.model.layer_sizes) == [2, 5, 5, 1]
     assert r.model.hidden == "relu"
     assert r.X.shape == (60, 2) and r.epochs_run == 7
-    assert r.settings["batch_size"] == 200 and r.settings["lr"] == 0.1
+    assert r.settings.batch_size == 200 and r.settings.lr == 0.1
 
 
 def test_too_large_a_rate_diverges_or_fails_to_learn():
@@ -202,24 +191,6 @@ def test_callback_cancels_the_run():
 def test_train_rejects_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         explore.train(**kwargs)
-
-
-def test_plot_training_shows_loss_and_boundary_or_says_diverged():
-    r = explore.train("moons", epochs=40, rng=0)
-    fig = explore.plot_training(r)
-    assert len(fig.axes[0].lines) >= 1 and fig.axes[1].collections
-    assert f"{r.accuracy:.3f}" in fig.axes[1].get_title()
-    bad = explore.train("moons", lr=1e6, epochs=20, activation="relu", rng=0)
-    assert bad.diverged  # (tanh only saturates at this rate; relu overflows)
-    fig = explore.plot_training(bad)
-    assert "diverged" in fig.axes[1].get_title()
-    # the points as decision_boundary draws them: one scatter per class, in the same colours
-    bad_points = fig.axes[1].collections
-    good_points = explore.plot_training(r).axes[1].collections[-2:]
-    for points in (bad_points, good_points):
-        assert [c.get_label() for c in points] == ["y = 0", "y = 1"]
-    for b, g in zip(bad_points, good_points, strict=True):
-        np.testing.assert_array_equal(b.get_facecolor(), g.get_facecolor())
 
 
 # ------------------------------------------------------------------ backprop stepper
@@ -298,35 +269,43 @@ def test_square_graph_gives_four_x_cubed():
     assert len(frames) == 3
 
 
-def test_plot_backprop_frame_highlights_the_current_step():
-    root = explore.example_graph("shared")
-    frames = explore.backprop_frames(root)
-    figs = [explore.plot_backprop_frame(root, f) for f in frames]
-    assert figs[0].axes[0].get_title().startswith("Before")
-    acc_titles = [f.axes[0].get_title() for f in figs if " accumulate" in f.axes[0].get_title()]
-    assert len(acc_titles) == sum(bool(f.accumulated) for f in frames) >= 1
-    step3 = frames[3].step
-    texts = [t.get_text() for t in figs[3].axes[0].texts]
-    for c in step3.contributions:  # local derivatives on the edges, products written out
-        assert f"{c.local_grad:.3g}" in texts
-        assert any(f"{c.child.label}.grad += " in t and f"{c.product:.3f}" in t for t in texts)
-    assert any("(accumulates)" in t for t in texts)  # step 3 adds v's message to x's
-    assert "x accumulate" in figs[3].axes[0].get_title()
-    pngs = {explore.figure_png(f) for f in figs}
-    assert len(pngs) == len(figs)
-    with pytest.raises(ValueError, match="belong"):
-        explore.plot_backprop_frame(explore.example_graph("square"), frames[1])
+def test_example_graphs_and_frames_reject_bad_input():
     with pytest.raises(ValueError, match="example graph"):
         explore.example_graph("resnet")
     with pytest.raises(ValueError, match="Value"):
         explore.backprop_frames(3.0)
 
 
-def test_figures_show_themselves_once_without_pyplot():
-    import matplotlib.pyplot as plt
+def test_training_settings_are_normalised_and_frozen():
+    s = explore.TrainingSettings("xor", lr=1, batch_size=np.int64(16), epochs=5)
+    assert type(s.lr) is float and type(s.batch_size) is int
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.lr = 2.0
+    r = explore.train(**s.as_kwargs(), rng=0)
+    assert r.settings == s and r.epochs_run == 5
 
-    n_open = len(plt.get_fignums())
-    fig = explore.plot_descent(explore.descent("well_conditioned", n_steps=5))
-    assert len(plt.get_fignums()) == n_open  # nothing left open for a later cell to show
-    png = fig._repr_png_()
-    assert png[:4] == b"\x89PNG" and png == explore.figure_png(fig, dpi=int(fig.dpi))
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"dataset": "blobs"}, "unknown dataset 'blobs'"),
+        ({"lr": -1.0}, "lr must be a positive finite number"),
+        ({"n_samples": 3}, "n_samples must be an integer >= 4"),
+        ({"hidden_layers": -1}, "hidden_layers must be an integer >= 0"),
+        ({"epochs": 2.5}, "epochs must be an integer >= 1"),
+    ],
+)
+def test_training_settings_say_which_setting_is_wrong(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        explore.TrainingSettings(**kwargs)
+
+
+def test_train_and_the_training_widget_take_their_defaults_from_the_settings():
+    from backprop_course import widgets
+
+    defaults = explore.TrainingSettings().as_kwargs()
+    for function in (explore.train, widgets.training_explorer, widgets.TrainingExplorer):
+        params = inspect.signature(function).parameters
+        got = {name: params[name].default for name in defaults if name in params}
+        assert got == {name: defaults[name] for name in got}, function
+        assert {"dataset", "lr", "batch_size", "hidden_width", "activation", "epochs"} <= set(got)

@@ -151,6 +151,24 @@ for obj in gc.get_objects():
 text = open(SOURCE_PATH).read()
 """
 
+#: Rewires every function found in the frames of a refusal's traceback (the audit hook's and
+#: its checks'): new defaults, and new contents for any closure cell (neither is refused), then
+#: reads the source again.
+REWIRE_HOOK_CHECKS = """
+try:
+    open(SOURCE_PATH)
+except PermissionError as error:
+    tb = error.__traceback__
+    while tb is not None:
+        for value in list(tb.tb_frame.f_locals.values()):
+            if type(value).__name__ == 'function':
+                value.__defaults__ = (None,) * value.__code__.co_argcount
+                for cell in value.__closure__ or ():
+                    cell.cell_contents = lambda *a: None
+        tb = tb.tb_next
+text = open(SOURCE_PATH).read()
+"""
+
 #: Runs ``cp`` without subprocess (fork_exec raises no audit event), from the loaded module or a
 #: fresh copy of it, and reads the copy.
 FORK_EXEC_CP = f"""
@@ -437,6 +455,12 @@ BANK = {
         None,
         {SUM},
         "the grader's own objects are off limits",
+    ),
+    "rewires_the_hook_checks": (
+        {"scaled_sum": f"SOURCE_PATH = {str(SOURCE)!r}\n" + _from_solution(REWIRE_HOOK_CHECKS)},
+        None,
+        {SUM},
+        "notebooks cannot be read",
     ),
     "writes_outside_by_other_routes": (
         {"derivative": GOOD_DERIVATIVE + WRITES_OUTSIDE},

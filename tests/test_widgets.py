@@ -77,18 +77,18 @@ def test_each_control_reaches_the_training_run():
     w = widgets.training_explorer("moons", lr=0.5, epochs=60, background=False)
     first_png = w.image.value
     w.lr.value = 0.05
-    assert w.result.settings["lr"] == pytest.approx(0.05)
+    assert w.result.settings.lr == pytest.approx(0.05)
     slow = w.result.loss_history[-1]
     w.lr.value = 1.0
     assert w.result.loss_history[-1] < slow  # a larger (still stable) rate learns faster here
     w.dataset.value = "circles"
-    assert w.result.settings["dataset"] == "circles"
+    assert w.result.settings.dataset == "circles"
     w.hidden_width.value = 5
     assert w.result.model.layer_sizes == [2, 5, 1]
     w.activation.value = "relu"
     assert w.result.model.hidden == "relu"
     w.batch_size.value = 200
-    assert w.result.settings["batch_size"] == 200
+    assert w.result.settings.batch_size == 200
     w.epochs.value = 30
     assert w.result.epochs_run == 30 and w.progress.max == 30
     assert w.image.value != first_png
@@ -120,7 +120,7 @@ def test_a_new_setting_cancels_the_run_in_progress():
     statuses = [r["status"] for r in w.runs]
     assert statuses == ["done", "cancelled", "cancelled", "done"]
     assert 2 <= w.runs[1]["epochs"] < 1000 and w.runs[2]["epochs"] < 1000
-    assert result.settings["epochs"] == 40 and result.settings["lr"] == pytest.approx(0.3)
+    assert result.settings.epochs == 40 and result.settings.lr == pytest.approx(0.3)
     ref = explore.train("spirals", lr=w.lr.value, batch_size=1, epochs=40, rng=0)
     np.testing.assert_array_equal(result.loss_history, ref.loss_history)
     assert w.progress.value == 40 and not w.running

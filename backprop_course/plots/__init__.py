@@ -3,14 +3,15 @@
 ``curves``: decision boundaries, loss curves, gradient-descent paths over contours,
 complexity plots. ``graphs``: network diagrams and computation-graph drawings.
 ``training``: figures of trained models (confusion matrices, misclassified examples,
-minima). Every public function of each is available here, e.g.
-``plots.decision_boundary(...)``.
+minima). ``explorers``: the figures of :mod:`backprop_course.explore`'s results (a descent
+run, a training run, a backward-pass frame) and ``figure_png``. Every public function of
+each is available here, e.g. ``plots.decision_boundary(...)``.
 """
 
-from . import curves, graphs, training
+from . import curves, explorers, graphs, training
 
 __all__: list[str] = []
-for _module in (curves, graphs, training):
+for _module in (curves, graphs, training, explorers):
     for _fn in _module.__all__:
         globals()[_fn] = getattr(_module, _fn)
         __all__.append(_fn)

@@ -331,13 +331,249 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _SPAWNING_MODULES = ("_posixsubprocess", "tkinter", "_tkinter")
 
 
-def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one function on purpose)
-    """Build :func:`seal`'s audit hook.
+# The checks below are the audit hook's parts, one per family of events. Each is a plain
+# function that reads no global or built-in name and closes over nothing: every callable and
+# value it uses is an argument, passed by the hook from what _make_hook bound at build time.
+# Why not closures or default arguments: a check reached from a traceback (the hook's frame
+# shows them) could be rewired through ``__closure__[i].cell_contents`` (no audit event) or
+# ``__defaults__``; a function without cells, called with every argument, has nothing to
+# rewire, and assigning its ``__code__`` is refused by _refuse_code_swap.
+
+
+def _refuse_listed(event, refused, denied):
+    """Refuse the events of :data:`_REFUSED` outright, with the reason listed there.
+
+    They start programs, signal process groups, make symbolic links (which could later lead
+    a path out of the working folder), change the working folder (which every relative path
+    is checked against), reach the grader's objects (``gc``, frames, tracing, new code
+    objects) or load native code into sqlite.
+    """
+    for events, reason in refused:
+        if event in events:
+            raise denied(f"{event}: {reason}")
+
+
+def _refuse_ctypes(event, denied):
+    """Refuse every audited ``ctypes`` operation: C code can rewrite memory, hook included."""
+    if event[:7] == "ctypes.":
+        raise denied(f"{event}: calling C code through ctypes is not allowed while grading")
+
+
+def _refuse_spawning_import(name, spawning, str_copy, no_import):
+    """Refuse importing a module that starts programs without an audit event.
+
+    ``_posixsubprocess.fork_exec`` and Tcl's ``exec`` (``tkinter``) run programs from C
+    without any event this hook could refuse, so the modules themselves are refused.
+    """
+    name = str_copy(name)
+    if name in spawning or name.split(".")[0] in spawning:
+        raise no_import(f"{name}: starting programs is not allowed while grading")
+
+
+def _refuse_code_swap(args, len_, denied):
+    """Refuse assigning a function's ``__code__``: it would rewrite a function (a check too)."""
+    if len_(args) > 1 and args[1] == "__code__":
+        raise denied("replacing a function's code is not allowed while grading")
+
+
+def _refuse_other_signals(args, pid, isinstance_, int_type, denied):
+    """Refuse ``os.kill`` of any process but the kernel itself (the grader, other kernels)."""
+    if not (isinstance_(args[0], int_type) and args[0] == pid):
+        raise denied("os.kill: signalling other processes is not allowed while grading")
+
+
+def _refuse_other_prlimit(args, pid, denied):
+    """Refuse ``resource.prlimit`` on another process (lowering the grader's limits)."""
+    if args[0] != 0 and args[0] != pid:
+        raise denied("resource.prlimit: other processes are off limits while grading")
+
+
+def _open_writes(mode, flags, write_flags, type_, int_type, str_type):
+    """Whether an ``open`` event may write, by its ``os.open`` flags or its mode's letters."""
+    writes = type_(flags) is int_type and flags & write_flags != 0
+    if type_(mode) is str_type:
+        writes = writes or "w" in mode or "a" in mode or "x" in mode or "+" in mode
+    return writes
+
+
+def _fs_paths(event, args, fs_args, len_, type_, int_type):
+    """The paths a file-system event of :data:`_FS_EVENTS` changes, and whether a ``dir_fd``
+    (a folder opened earlier, not ``None`` nor ``-1``) makes them relative to it."""
+    for item in fs_args:
+        if item[0] == event:
+            positions, dir_fds = item[1], item[2]
+    paths = ()
+    for position in positions:
+        if position < len_(args):
+            paths = (*paths, args[position])
+    relative = False
+    for position in dir_fds:
+        fd = args[position] if position < len_(args) else None
+        if fd is not None and not (type_(fd) is int_type and fd == -1):
+            relative = True
+    return paths, relative
+
+
+def _refuse_path_after_dir_fd(
+    event, paths, isinstance_, str_type, bytes_type, str_copy, bytes_decode, denied
+):
+    """Refuse anything but a plain name after a ``dir_fd``.
+
+    The folder was opened earlier, so it is inside the working folder (no other folder can be
+    opened); a plain name stays in it, a path (``..``, ``a/b``) could leave it.
+    """
+    for path in paths:
+        if isinstance_(path, str_type):
+            name = str_copy(path)
+        elif isinstance_(path, bytes_type):
+            name = bytes_decode(path, "utf-8", "surrogateescape")
+        else:
+            name = "/"
+        if name in ("", ".", "..") or "/" in name:
+            raise denied(f"{event}: only a plain name may follow dir_fd")
+
+
+def _path_text(
+    event,
+    arg,
+    pathlike,
+    isinstance_,
+    type_,
+    getattr_,
+    str_type,
+    bytes_type,
+    int_type,
+    str_copy,
+    bytes_decode,
+    denied,
+):
+    """The exact text the C function will use for ``arg``, whatever its class pretends.
+
+    ``None`` for a file descriptor (its file was checked when it was opened). A path object
+    counts only as ``os.DirEntry`` or an unpatched ``pathlib`` path (``pathlike`` holds their
+    types, the C ``fspath`` and pathlib's own ``__fspath__`` and ``__str__``); any other class
+    is refused, since its ``__fspath__`` could answer the check and the call differently.
+    """
+    dir_entry, fspath, pathlib_types, fspath0, str0 = pathlike
+    if isinstance_(arg, int_type):
+        return None
+    if isinstance_(arg, str_type):
+        return str_copy(arg)
+    if isinstance_(arg, bytes_type):
+        return bytes_decode(arg, "utf-8", "surrogateescape")
+    if type_(arg) is dir_entry or (
+        type_(arg) in pathlib_types
+        and getattr_(type_(arg), "__fspath__") is fspath0
+        and getattr_(type_(arg), "__str__") is str0
+    ):
+        raw = fspath(arg)
+        return str_copy(raw) if isinstance_(raw, str_type) else bytes_decode(raw)
+    raise denied(f"{event}: paths must be str, bytes or pathlib paths while grading")
+
+
+def _real_path(raw, getcwd, lstat, readlink, s_islnk, oserror, denied):
+    """Resolve ``raw`` as the kernel will (``os.path.realpath``, from C functions only).
+
+    Every symbolic link (``/proc/self/fd/N`` included) and ``..`` is followed, so a notebook
+    or a path outside the working folder is found under whatever name it is given.
+    """
+    todo = (raw if raw[:1] == "/" else getcwd() + "/" + raw).split("/")[::-1]
+    real, hops = "", 0
+    while todo:
+        name = todo.pop()
+        if name == "" or name == ".":
+            continue
+        if name == "..":
+            real = real[: real.rfind("/")] if real else ""
+            continue
+        here = real + "/" + name
+        try:
+            is_link = s_islnk(lstat(here).st_mode)
+        except oserror:
+            is_link = False
+        if not is_link:
+            real = here
+            continue
+        hops += 1
+        if hops > 40:
+            raise denied(f"{raw}: too many symbolic links")
+        target = readlink(here)
+        if target[:1] == "/":
+            real = ""
+        todo.extend(target.split("/")[::-1])
+    return real or "/"
+
+
+def _refuse_notebook(raw, real, protected, denied):
+    """Refuse any ``.ipynb`` file and the ``protected`` files: the source holds the solutions.
+
+    ``protected`` is in lower case, as ``real`` is compared: on a case-insensitive disk
+    ``SOURCE.IPYNB`` opens ``source.ipynb``.
+    """
+    if ".ipynb" in (raw[-6:].lower(), real[-6:].lower()) or real.lower() in protected:
+        raise denied(f"{raw}: notebooks cannot be read while grading")
+
+
+def _refuse_other_proc(raw, real, own_proc, len_, lstat, oserror, denied):
+    """Refuse ``/proc/<pid>`` of any other process than the kernel and its threads.
+
+    The grading worker's memory, environment and open files (its notebooks) are there.
+    """
+    if real[:6] == "/proc/" and (real + "/")[: len_(own_proc)] != own_proc:
+        head = real[6:].split("/")[0]
+        if head.isdigit():
+            try:
+                lstat(f"{own_proc}task/{head}")
+            except oserror:
+                raise denied(f"{raw}: other processes are off limits") from None
+
+
+def _refuse_outside(event, raw, real, writes, private, lstat, s_isdir, oserror, denied):
+    """Outside the working folder, refuse writing, the connection files and opening folders.
+
+    The ``.json`` files in ``private`` are the kernels' connection files, whose keys would let
+    code drive another student's kernel; a folder opened outside the working folder would be
+    a ``dir_fd`` out of it.
+    """
+    if writes:
+        raise denied(f"{event} {raw}: only the working folder is writable")
+    if private and real[: real.rfind("/") + 1] == private and real[-5:] == ".json":
+        raise denied(f"{raw}: the kernels' connection files are off limits")
+    try:
+        is_dir = s_isdir(lstat(real).st_mode)
+    except oserror:
+        is_dir = False
+    if is_dir and event == "open":
+        raise denied(f"{raw}: folders outside the working folder cannot be opened")
+
+
+#: The hook's checks, for the test that none of them reads a global or holds a cell.
+_CHECKS = (
+    _refuse_listed,
+    _refuse_ctypes,
+    _refuse_spawning_import,
+    _refuse_code_swap,
+    _refuse_other_signals,
+    _refuse_other_prlimit,
+    _open_writes,
+    _fs_paths,
+    _refuse_path_after_dir_fd,
+    _path_text,
+    _real_path,
+    _refuse_notebook,
+    _refuse_other_proc,
+    _refuse_outside,
+)
+
+
+def _make_hook(protected, scratch: str, private: str):
+    """Build :func:`seal`'s audit hook from the checks above.
 
     The hook reads no global or built-in name: everything it uses is bound here from C
     functions and immutable values, so student code that patches ``os``, ``os.path``,
     ``builtins``, ``pathlib`` or this module changes nothing, and a frame of the hook found in
-    a traceback shows only values that cannot be changed.
+    a traceback shows only values that cannot be changed. The same holds for each check it
+    calls (the module's ``_CHECKS``): they get every callable as an argument and hold no cells.
 
     >>> import dis
     >>> code = _make_hook((), "/tmp/x/", "/tmp/y/").__code__
@@ -345,14 +581,18 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
     []
     >>> sorted({i.opname for i in dis.get_instructions(code)} & {"LOAD_GLOBAL", "LOAD_NAME"})
     []
+    >>> reads = {"LOAD_GLOBAL", "LOAD_NAME"}
+    >>> [f.__name__ for f in _CHECKS if {i.opname for i in dis.get_instructions(f)} & reads]
+    []
+    >>> [f.__name__ for f in _CHECKS if f.__closure__ or f.__defaults__ or f.__kwdefaults__]
+    []
     """
     import importlib
     from _stat import S_ISDIR, S_ISLNK
     from pathlib import PosixPath, PurePath, PurePosixPath
 
     native = importlib.import_module(os.name)  # posix: the C functions behind os
-    DirEntry, fspath, getcwd, getpid = native.DirEntry, native.fspath, native.getcwd, native.getpid
-    lstat, readlink = native.lstat, native.readlink
+    getcwd, getpid, lstat, readlink = native.getcwd, native.getpid, native.lstat, native.readlink
 
     # compared in lower case: on a case-insensitive disk SOURCE.IPYNB opens source.ipynb
     protected = frozenset(os.path.realpath(p).lower() for p in protected)
@@ -362,64 +602,42 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
     write_flags = _WRITE_FLAGS
     pid = getpid()
     own_proc = f"/proc/{pid}/"
-    pathlib_types = (PosixPath, PurePosixPath)
-    fspath0, str0 = PurePath.__fspath__, PurePath.__str__
+    pathlike = (native.DirEntry, native.fspath, (PosixPath, PurePosixPath))
+    pathlike += (PurePath.__fspath__, PurePath.__str__)
     str_copy, bytes_decode = str.__str__, bytes.decode
     str_type, bytes_type, int_type = str, bytes, int
     type_, isinstance_, getattr_, len_ = type, isinstance, getattr, len
     denied, oserror, no_import = PermissionError, OSError, ImportError
     spawning = frozenset(_SPAWNING_MODULES)
+    (refuse_listed, refuse_ctypes, refuse_spawning_import, refuse_code_swap) = _CHECKS[:4]
+    (refuse_other_signals, refuse_other_prlimit, open_writes, fs_paths) = _CHECKS[4:8]
+    (refuse_path_after_dir_fd, path_text, real_path, refuse_notebook) = _CHECKS[8:12]
+    (refuse_other_proc, refuse_outside) = _CHECKS[12:]
 
     def hook(event, args):
-        for events, reason in refused:
-            if event in events:
-                raise denied(f"{event}: {reason}")
-        if event[:7] == "ctypes.":
-            raise denied(f"{event}: calling C code through ctypes is not allowed while grading")
+        refuse_listed(event, refused, denied)
+        refuse_ctypes(event, denied)
         if event == "import" and isinstance_(args[0], str_type):
-            name = str_copy(args[0])
-            if name in spawning or name.split(".")[0] in spawning:
-                raise no_import(f"{name}: starting programs is not allowed while grading")
+            refuse_spawning_import(args[0], spawning, str_copy, no_import)
             return
-        if event == "object.__setattr__" and len_(args) > 1 and args[1] == "__code__":
-            raise denied("replacing a function's code is not allowed while grading")
+        if event == "object.__setattr__":
+            refuse_code_swap(args, len_, denied)
         if event == "os.kill":
-            if not (isinstance_(args[0], int_type) and args[0] == pid):
-                raise denied("os.kill: signalling other processes is not allowed while grading")
+            refuse_other_signals(args, pid, isinstance_, int_type, denied)
             return
         if event == "resource.prlimit":
-            if args[0] != 0 and args[0] != pid:
-                raise denied("resource.prlimit: other processes are off limits while grading")
+            refuse_other_prlimit(args, pid, denied)
             return
         if event == "open":
-            mode, flags = args[1], args[2]
-            writes = type_(flags) is int_type and flags & write_flags != 0
-            if type_(mode) is str_type:
-                writes = writes or "w" in mode or "a" in mode or "x" in mode or "+" in mode
+            writes = open_writes(args[1], args[2], write_flags, type_, int_type, str_type)
             paths = (args[0],)
         elif event in fs_events:
-            for item in fs_args:
-                if item[0] == event:
-                    positions, dir_fds = item[1], item[2]
-            paths = ()
-            for position in positions:
-                if position < len_(args):
-                    paths = (*paths, args[position])
-            for position in dir_fds:
-                fd = args[position] if position < len_(args) else None
-                if fd is not None and not (type_(fd) is int_type and fd == -1):
-                    # relative to a folder opened earlier, which is inside the working folder
-                    # (no other can be opened): only a name in it, never a path out of it
-                    for path in paths:
-                        if isinstance_(path, str_type):
-                            name = str_copy(path)
-                        elif isinstance_(path, bytes_type):
-                            name = bytes_decode(path, "utf-8", "surrogateescape")
-                        else:
-                            name = "/"
-                        if name in ("", ".", "..") or "/" in name:
-                            raise denied(f"{event}: only a plain name may follow dir_fd")
-                    return
+            paths, relative = fs_paths(event, args, fs_args, len_, type_, int_type)
+            if relative:
+                refuse_path_after_dir_fd(
+                    event, paths, isinstance_, str_type, bytes_type, str_copy, bytes_decode, denied
+                )
+                return
             writes = True
             if event == "sqlite3.connect" and type_(paths[0]) is str_type:
                 if paths[0] == ":memory:" or paths[0] == "":
@@ -427,70 +645,27 @@ def _make_hook(protected, scratch: str, private: str):  # noqa: C901 (one functi
         else:
             return
         for arg in paths:
-            # the exact text the C function will use, whatever the argument's class pretends
-            if isinstance_(arg, int_type):
+            raw = path_text(
+                event,
+                arg,
+                pathlike,
+                isinstance_,
+                type_,
+                getattr_,
+                str_type,
+                bytes_type,
+                int_type,
+                str_copy,
+                bytes_decode,
+                denied,
+            )
+            if raw is None:
                 continue  # a file descriptor: its file was checked when it was opened
-            if isinstance_(arg, str_type):
-                raw = str_copy(arg)
-            elif isinstance_(arg, bytes_type):
-                raw = bytes_decode(arg, "utf-8", "surrogateescape")
-            elif type_(arg) is DirEntry or (
-                type_(arg) in pathlib_types
-                and getattr_(type_(arg), "__fspath__") is fspath0
-                and getattr_(type_(arg), "__str__") is str0
-            ):
-                raw = fspath(arg)
-                raw = str_copy(raw) if isinstance_(raw, str_type) else bytes_decode(raw)
-            else:
-                raise denied(f"{event}: paths must be str, bytes or pathlib paths while grading")
-            # resolve it as the kernel will (os.path.realpath, from C functions only)
-            todo = (raw if raw[:1] == "/" else getcwd() + "/" + raw).split("/")[::-1]
-            real, hops = "", 0
-            while todo:
-                name = todo.pop()
-                if name == "" or name == ".":
-                    continue
-                if name == "..":
-                    real = real[: real.rfind("/")] if real else ""
-                    continue
-                here = real + "/" + name
-                try:
-                    is_link = S_ISLNK(lstat(here).st_mode)
-                except oserror:
-                    is_link = False
-                if not is_link:
-                    real = here
-                    continue
-                hops += 1
-                if hops > 40:
-                    raise denied(f"{raw}: too many symbolic links")
-                target = readlink(here)
-                if target[:1] == "/":
-                    real = ""
-                todo.extend(target.split("/")[::-1])
-            real = real or "/"
-            if ".ipynb" in (raw[-6:].lower(), real[-6:].lower()) or real.lower() in protected:
-                raise denied(f"{raw}: notebooks cannot be read while grading")
-            if real[:6] == "/proc/" and (real + "/")[: len_(own_proc)] != own_proc:
-                head = real[6:].split("/")[0]
-                if head.isdigit():
-                    try:
-                        lstat(f"{own_proc}task/{head}")
-                    except oserror:
-                        raise denied(f"{raw}: other processes are off limits") from None
-            inside = (real + "/")[: len_(scratch)] == scratch
-            if inside:
-                continue
-            if writes:
-                raise denied(f"{event} {raw}: only the working folder is writable")
-            if private and real[: real.rfind("/") + 1] == private and real[-5:] == ".json":
-                raise denied(f"{raw}: the kernels' connection files are off limits")
-            try:
-                is_dir = S_ISDIR(lstat(real).st_mode)
-            except oserror:
-                is_dir = False
-            if is_dir and event == "open":
-                raise denied(f"{raw}: folders outside the working folder cannot be opened")
+            real = real_path(raw, getcwd, lstat, readlink, S_ISLNK, oserror, denied)
+            refuse_notebook(raw, real, protected, denied)
+            refuse_other_proc(raw, real, own_proc, len_, lstat, oserror, denied)
+            if (real + "/")[: len_(scratch)] != scratch:
+                refuse_outside(event, raw, real, writes, private, lstat, S_ISDIR, oserror, denied)
 
     return hook
 
