@@ -334,7 +334,7 @@ def summarise(folder: str | Path) -> dict:
 
 
 def _png(fig) -> str:
-    from backprop_course.explore import figure_png
+    from backprop_course.plots import figure_png
 
     return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=90)).decode("ascii")
 
