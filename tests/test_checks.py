@@ -175,3 +175,13 @@ def test_a_non_finite_single_number_gets_no_index():
     assert "index" not in str(info.value) and "NaN or infinity" in str(info.value)
     with pytest.raises(CheckFailed, match=r"first at index \(1,\)"):
         checks.check_finite([0.0, np.inf], "path")
+
+
+def test_expect_fails_with_the_named_code_and_the_message_only():
+    checks.expect(3 == 3, "never shown", "off_by_one")
+    with pytest.raises(CheckFailed, match="^count every epoch$") as err:
+        checks.expect(1 == 2, "count every epoch", "epoch_count_off_by_one")
+    assert err.value.code == "epoch_count_off_by_one"
+    assert isinstance(err.value, AssertionError)  # nbgrader counts it as a failed test
+    with pytest.raises(ValueError, match="lower-case"):
+        checks.expect(False, "message", "Not A Code")

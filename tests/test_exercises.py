@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))
 
-# (answer grade_id, code replacing its solution region, test grade_id it must fail, why)
+# (answer grade_id, code replacing its solution region, test grade_id it must fail, why,
+#  the diagnosis code the grader must give that part: the mistake named, see GENERIC)
 MUTANTS = {
     "01_perceptron.ipynb": [
         (
@@ -34,66 +35,77 @@ MUTANTS = {
             "return X @ w + b",
             "signed_distance_tests",
             "forgot to divide by ||w||",
+            "proportional",
         ),
         (
             "signed_distance",
             "return (X @ w) / np.linalg.norm(w)",
             "signed_distance_tests",
             "forgot the bias",
+            "wrong_values",
         ),
         (
             "signed_distance",
             "return -(X @ w + b) / np.linalg.norm(w)",
             "signed_distance_tests",
             "wrong sign",
+            "wrong_sign",
         ),
         (
             "signed_distance",
             "return (X @ w + b) / np.sum(w ** 2)",
             "signed_distance_tests",
             "divides by ||w||^2",
+            "proportional",
         ),
         (
             "criterion",
             "m = y * (X @ w + b)\nreturn float(-np.sum(m))",
             "criterion_tests",
             "sums over all points, not only the misclassified",
+            "wrong_value",
         ),
         (
             "criterion",
             "m = y * (X @ w + b)\nreturn float(np.sum(m[m <= 0]))",
             "criterion_tests",
             "wrong sign",
+            "wrong_sign",
         ),
         (
             "criterion",
             "m = (X @ w + b)\nreturn float(-np.sum(m[m <= 0]))",
             "criterion_tests",
             "forgot the labels",
+            "wrong_value",
         ),
         (
             "criterion_gradient",
             "wrong = y * (X @ w + b) <= 0\nreturn y[wrong] @ X[wrong], float(np.sum(y[wrong]))",
             "criterion_gradient_tests",
             "slide's sign error",
+            "wrong_sign",
         ),
         (
             "criterion_gradient",
             "wrong = y * (X @ w + b) < 0\nreturn -(y[wrong] @ X[wrong]), float(-np.sum(y[wrong]))",
             "criterion_gradient_tests",
             "points on the hyperplane left out of M",
+            "wrong_values",
         ),
         (
             "criterion_gradient",
             "return -(y @ X), float(-np.sum(y))",
             "criterion_gradient_tests",
             "gradient over all points",
+            "wrong_values",
         ),
         (
             "criterion_gradient",
             "wrong = y * (X @ w + b) <= 0\nreturn -(y[wrong] @ X[wrong]), float(-np.sum(X[wrong]))",
             "criterion_gradient_tests",
             "bias gradient sums x instead of y",
+            "wrong_sign",
         ),
         (
             "sgd_update",
@@ -101,12 +113,14 @@ MUTANTS = {
             "return w, b",
             "sgd_update_tests",
             "slide's sign error",
+            "wrong_values",
         ),
         (
             "sgd_update",
             "return w + lr * y_i * np.asarray(x_i), b + lr * y_i",
             "sgd_update_tests",
             "updates on every point",
+            "wrong_values",
         ),
         (
             "sgd_update",
@@ -114,6 +128,7 @@ MUTANTS = {
             "    b += lr * y_i\nreturn w, b",
             "sgd_update_tests",
             "updates w in place",
+            "modified_input",
         ),
         (
             "sgd_update",
@@ -121,6 +136,7 @@ MUTANTS = {
             "return w.copy(), b",
             "sgd_update_tests",
             "margin 0 counted as correct",
+            "wrong_values",
         ),
         (
             "train_perceptron",
@@ -131,6 +147,7 @@ MUTANTS = {
             "    if mistakes == 0:\n        return w, b, epoch\nreturn w, b, max_epochs",
             "train_perceptron_tests",
             "off by one: skips the first point (slide's range(1, d))",
+            "wrong_values",
         ),
         (
             "train_perceptron",
@@ -141,6 +158,7 @@ MUTANTS = {
             "    if mistakes == 0:\n        return w, b, epoch\nreturn w, b, max_epochs",
             "train_perceptron_tests",
             "epoch count off by one",
+            "assertion",
         ),
         (
             "train_perceptron",
@@ -151,6 +169,7 @@ MUTANTS = {
             "return w, b, max_epochs",
             "train_perceptron_tests",
             "never stops early",
+            "assertion",
         ),
         (
             "train_perceptron",
@@ -161,25 +180,46 @@ MUTANTS = {
             "    if mistakes == 0:\n        return w, b, epoch\nreturn w, b, max_epochs",
             "train_perceptron_tests",
             "forgot the bias update",
+            "wrong_value",
         ),
     ],
 }
 MUTANTS["02_gradient_descent.ipynb"] = [
-    ("quadratic_gradient", "return A @ w + c", "quadratic_gradient_tests", "assumes A symmetric"),
+    (
+        "quadratic_gradient",
+        "return A @ w + c",
+        "quadratic_gradient_tests",
+        "assumes A symmetric",
+        "wrong_values",
+    ),
     (
         "quadratic_gradient",
         "return (A + A.T) @ w + c",
         "quadratic_gradient_tests",
         "factor 2 on the quadratic term",
+        "wrong_values",
     ),
-    ("quadratic_gradient", "return 0.5 * (A + A.T) @ w", "quadratic_gradient_tests", "forgot c"),
-    ("quadratic_gradient", "return A.T @ w + c", "quadratic_gradient_tests", "only the transpose"),
+    (
+        "quadratic_gradient",
+        "return 0.5 * (A + A.T) @ w",
+        "quadratic_gradient_tests",
+        "forgot c",
+        "wrong_values",
+    ),
+    (
+        "quadratic_gradient",
+        "return A.T @ w + c",
+        "quadratic_gradient_tests",
+        "only the transpose",
+        "wrong_values",
+    ),
     (
         "gradient_descent",
         "w = np.array(w0, dtype=float)\npath = []\nfor _ in range(n_steps):\n    w = w - lr * grad_fn(w)\n"
         "    path.append(w)\nreturn np.array(path)",
         "gradient_descent_tests",
         "path misses w0 (off by one)",
+        "wrong_shape",
     ),
     (
         "gradient_descent",
@@ -187,6 +227,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "    path.append(w.copy())\nreturn np.array(path)",
         "gradient_descent_tests",
         "updates w0 in place",
+        "modified_input",
     ),
     (
         "gradient_descent",
@@ -194,6 +235,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "    path.append(w)\nreturn np.array(path)",
         "gradient_descent_tests",
         "appends the same array each step",
+        "assertion",
     ),
     (
         "gradient_descent",
@@ -201,6 +243,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "    path.append(w)\nreturn np.array(path)",
         "gradient_descent_tests",
         "gradient ascent (wrong sign)",
+        "wrong_sign",
     ),
     (
         "gradient_descent",
@@ -208,30 +251,35 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return np.array([w0 * (1 - lr * np.array([1.0, 10.0])) ** t for t in range(n_steps + 1)])",
         "gradient_descent_tests",
         "cheat: the closed form of the public test's bowl, never calls grad_fn",
+        "wrong_values",
     ),
     (
         "max_stable_lr",
         "return float(1.0 / np.max(np.linalg.eigvalsh(A)))",
         "max_stable_lr_tests",
         "1/lambda_max",
+        "assertion",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.min(np.linalg.eigvalsh(A)))",
         "max_stable_lr_tests",
         "2/lambda_min",
+        "assertion",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.max(np.diag(A)))",
         "max_stable_lr_tests",
         "largest diagonal entry",
+        "assertion",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.trace(A))",
         "max_stable_lr_tests",
         "trace instead of lambda_max",
+        "assertion",
     ),
     (
         "fit_linear_regression",
@@ -241,6 +289,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "no 1/N",
+        "missing_batch_mean",
     ),
     (
         "fit_linear_regression",
@@ -250,6 +299,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "forgot the factor 2",
+        "factor_2",
     ),
     (
         "fit_linear_regression",
@@ -259,6 +309,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "forgot the bias",
+        "wrong_value",
     ),
     (
         "fit_linear_regression",
@@ -268,6 +319,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "losses miss the start (off by one)",
+        "wrong_shape",
     ),
     (
         "fit_linear_regression",
@@ -277,6 +329,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "wrong sign",
+        "wrong_sign",
     ),
     (
         "fit_linear_regression",
@@ -290,6 +343,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "cheat: least squares (with a made-up loss curve) for long runs, gradient descent for short ones",
+        "wrong_values",
     ),
 ]
 _FD = (
@@ -333,18 +387,21 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         "return float((f(x + eps) - f(x)) / eps)",
         "central_difference_tests",
         "one-sided difference",
+        "not_within_tolerance",
     ),
     (
         "central_difference",
         "return float((f(x + eps) - f(x - eps)) / eps)",
         "central_difference_tests",
         "forgot the 2",
+        "factor_2",
     ),
     (
         "central_difference",
         "return float((f(x - eps) - f(x + eps)) / (2 * eps))",
         "central_difference_tests",
         "wrong sign",
+        "wrong_sign",
     ),
     (
         "finite_difference_gradients",
@@ -354,12 +411,14 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ),
         "finite_difference_gradients_tests",
         "one-sided difference",
+        "wrong_values",
     ),
     (
         "finite_difference_gradients",
         _FD.replace("        value[idx] = old\n        g[idx]", "        g[idx]"),
         "finite_difference_gradients_tests",
         "forgets to put the weight back",
+        "wrong_values",
     ),
     (
         "finite_difference_gradients",
@@ -368,36 +427,42 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ).replace("        value[idx] = old\n        g[idx]", "        g[idx]"),
         "finite_difference_gradients_tests",
         "perturbs the caller's params and never restores them",
+        "modified_input",
     ),
     (
         "finite_difference_gradients",
         _FD.replace("n_forward += 2", "n_forward += 1"),
         "finite_difference_gradients_tests",
         "counts one pass per weight",
+        "assertion",
     ),
     (
         "naive_chain_gradients",
         _NAIVE.replace("g = (1 - z[1:] ** 2) * ws", "g = (1 - z[:-1] ** 2) * ws"),
         "naive_chain_gradients_tests",
         "activation derivative at the wrong layer",
+        "wrong_values",
     ),
     (
         "naive_chain_gradients",
         _NAIVE.replace("range(t + 1, T)", "range(t, T)"),
         "naive_chain_gradients_tests",
         "off by one: includes g_t",
+        "wrong_values",
     ),
     (
         "naive_chain_gradients",
         _NAIVE.replace("g = (1 - z[1:] ** 2) * ws", "g = (1 - np.tanh(z[1:]) ** 2) * ws"),
         "naive_chain_gradients_tests",
         "tanh' evaluated at the output instead of s",
+        "wrong_values",
     ),
     (
         "naive_chain_gradients",
         _NAIVE.replace("        n_mults += 1\n", "    n_mults += 1\n"),
         "naive_chain_gradients_tests",
         "counts one multiplication per weight",
+        "assertion",
     ),
     (
         "backprop_chain_gradients",
@@ -407,6 +472,7 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ),
         "backprop_chain_gradients_tests",
         "counts the useless last update",
+        "assertion",
     ),
     (
         "backprop_chain_gradients",
@@ -416,6 +482,7 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ),
         "backprop_chain_gradients_tests",
         "updates the message too early",
+        "wrong_values",
     ),
     (
         "backprop_chain_gradients",
@@ -424,48 +491,56 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ),
         "backprop_chain_gradients_tests",
         "off by one: loop stops before w_1",
+        "wrong_values",
     ),
     (
         "backprop_chain_gradients",
         _BP.replace("h = (1 - z[1:] ** 2) * z[:-1]", "h = z[:-1]"),
         "backprop_chain_gradients_tests",
         "forgot the activation derivative in h",
+        "wrong_values",
     ),
     (
         "loglog_slope",
         "return float(np.polyfit(np.log(sizes), np.log(costs), 1)[1])",
         "loglog_slope_tests",
         "returns the intercept",
+        "wrong_value",
     ),
     (
         "loglog_slope",
         "return float(np.polyfit(sizes, costs, 1)[0])",
         "loglog_slope_tests",
         "no logs",
+        "wrong_value",
     ),
     (
         "loglog_slope",
         "return float(np.log(costs[-1] / costs[0]) / np.log(sizes[-1] / sizes[0]))",
         "loglog_slope_tests",
         "two end points instead of least squares",
+        "wrong_value",
     ),
     (
         "train_with_finite_differences",
         _TRAIN.replace("params[k] - lr", "params[k] + lr"),
         "train_with_finite_differences_tests",
         "gradient ascent",
+        "assertion",
     ),
     (
         "train_with_finite_differences",
         _TRAIN.replace("    n_forward += n\n", "    n_forward = n\n"),
         "train_with_finite_differences_tests",
         "overwrites the count instead of accumulating",
+        "assertion",
     ),
     (
         "train_with_finite_differences",
         _TRAIN.replace("for _ in range(n_steps):", "for _ in range(n_steps - 1):"),
         "train_with_finite_differences_tests",
         "one step short",
+        "wrong_shape",
     ),
     (
         "train_with_finite_differences",
@@ -475,6 +550,7 @@ MUTANTS["03_naive_gradients.ipynb"] = [
         ).replace("losses.append(loss_fn(params))", "losses.append(loss_fn(new))"),
         "train_with_finite_differences_tests",
         "never keeps the updated parameters",
+        "assertion",
     ),
 ]
 _PER_EXAMPLE = (
@@ -510,32 +586,49 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         "s = sigmoid(a)\nreturn s * (1 - a)",
         "sigmoid_prime_tests",
         "mixes a and sigma(a)",
+        "wrong_values",
     ),
     (
         "sigmoid_prime",
         "return a * (1 - a)",
         "sigmoid_prime_tests",
         "derivative from the output applied to a",
+        "wrong_values",
     ),
-    ("sigmoid_prime", "return 1 - sigmoid(a) ** 2", "sigmoid_prime_tests", "tanh's derivative"),
+    (
+        "sigmoid_prime",
+        "return 1 - sigmoid(a) ** 2",
+        "sigmoid_prime_tests",
+        "tanh's derivative",
+        "wrong_values",
+    ),
     (
         "sigmoid_prime",
         "return (sigmoid(a + 1e-5) - sigmoid(a - 1e-5)) / 2e-5",
         "sigmoid_prime_tests",
         "cheat: a finite difference instead of the formula",
+        "wrong_values",
     ),
     (
         "output_delta",
         "return 2 * (y - sigmoid(a_out)) * sigmoid(a_out) * (1 - sigmoid(a_out))",
         "output_delta_tests",
         "wrong sign",
+        "wrong_sign",
     ),
-    ("output_delta", "return 2 * (sigmoid(a_out) - y)", "output_delta_tests", "forgot sigma'"),
+    (
+        "output_delta",
+        "return 2 * (sigmoid(a_out) - y)",
+        "output_delta_tests",
+        "forgot sigma'",
+        "wrong_values",
+    ),
     (
         "output_delta",
         "return (sigmoid(a_out) - y) * sigmoid(a_out) * (1 - sigmoid(a_out))",
         "output_delta_tests",
         "forgot the 2",
+        "factor_2",
     ),
     (
         "output_delta",
@@ -544,42 +637,49 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         "return np.array([(cost(a_out + e) - cost(a_out - e)) / 2e-5 for e in np.eye(len(a_out)) * 1e-5])",
         "output_delta_tests",
         "cheat: a finite difference instead of the formula",
+        "wrong_values",
     ),
     (
         "hidden_delta",
         "return W_next @ delta_next",
         "hidden_delta_tests",
         "forgot sigma'(a_i) (the slide's slip)",
+        "wrong_values",
     ),
     (
         "hidden_delta",
         "s = sigmoid(a_hidden)\nreturn s * (1 - s) * (np.asarray(W_next).T @ delta_next)",
         "hidden_delta_tests",
         "transposed W",
+        "shape_error",
     ),
     (
         "hidden_delta",
         "s = sigmoid(sigmoid(a_hidden))\nreturn s * (1 - s) * (W_next @ delta_next)",
         "hidden_delta_tests",
         "sigma' at z instead of a",
+        "wrong_values",
     ),
     (
         "backprop_one_example",
         _ONE.replace("np.outer(x, delta1)", "np.outer(delta1, x)"),
         "backprop_one_example_tests",
         "transposed weight gradient",
+        "transposed",
     ),
     (
         "backprop_one_example",
         _ONE.replace("'b1': delta1", "'b1': np.zeros_like(delta1)"),
         "backprop_one_example_tests",
         "forgot the bias gradient",
+        "zero_gradient",
     ),
     (
         "backprop_one_example",
         _ONE.replace("np.outer(z1, delta2)", "np.outer(a1, delta2)"),
         "backprop_one_example_tests",
         "pre-activation instead of activation",
+        "wrong_values",
     ),
     (
         "backprop_one_example",
@@ -589,6 +689,7 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         ),
         "backprop_one_example_tests",
         "wrong weights in the hidden rule",
+        "factor_2",
     ),
     (
         "backprop_one_example",
@@ -599,37 +700,49 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         "        m[k][idx] -= 1e-5\n        g[idx] = (c(a) - c(m)) / 2e-5\n    out[k] = g\nreturn out",
         "backprop_one_example_tests",
         "cheat: finite differences instead of the backward pass",
+        "wrong_values",
     ),
     (
         "batch_gradients",
         _BATCH.replace("total[k] = total[k] + g[k]", "total[k] = g[k]"),
         "batch_gradients_tests",
         "overwrite instead of accumulate",
+        "wrong_values",
     ),
-    ("batch_gradients", _BATCH.replace("v / len(X)", "v"), "batch_gradients_tests", "no 1/N"),
+    (
+        "batch_gradients",
+        _BATCH.replace("v / len(X)", "v"),
+        "batch_gradients_tests",
+        "no 1/N",
+        "missing_batch_mean",
+    ),
     (
         "batch_gradients",
         _BATCH.replace("for x, y in zip(X, Y):", "for x, y in zip(X[1:], Y[1:]):"),
         "batch_gradients_tests",
         "off by one: skips the first example",
+        "wrong_values",
     ),
     (
         "batch_gradients",
         _BATCH.replace("v / len(X)", "v / (len(X) - 1)"),
         "batch_gradients_tests",
         "divides by N - 1",
+        "proportional",
     ),
     (
         "train_xor",
         _XOR.replace("params[k] - lr", "params[k] + lr"),
         "train_xor_tests",
         "gradient ascent",
+        "wrong_values",
     ),
     (
         "train_xor",
         _XOR.replace("for _ in range(epochs):", "for _ in range(epochs - 1):"),
         "train_xor_tests",
         "one epoch short",
+        "wrong_values",
     ),
     (
         "train_xor",
@@ -639,6 +752,7 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         ),
         "train_xor_tests",
         "never updates the biases",
+        "zero_gradient",
     ),
     (
         "train_xor",
@@ -650,6 +764,7 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
         ),
         "train_xor_tests",
         "updates the caller's params in place",
+        "modified_input",
     ),
 ]
 _LG = (
@@ -676,72 +791,89 @@ _FIT = (
     "    params = {k: params[k] - lr * grads[k] for k in params}\nreturn params, np.array(losses)"
 )
 MUTANTS["05_matrix_backprop.ipynb"] = [
-    ("dense_forward", "return A_prev @ W", "dense_forward_tests", "forgot the bias"),
+    (
+        "dense_forward",
+        "return A_prev @ W",
+        "dense_forward_tests",
+        "forgot the bias",
+        "wrong_values",
+    ),
     (
         "dense_forward",
         "return (W.T @ A_prev.T).T + b[:, None].T * 0",
         "dense_forward_tests",
         "column form, bias dropped",
+        "wrong_values",
     ),
     (
         "dense_backward",
         "return delta @ W.T, delta.T @ A_prev, delta.sum(axis=0)",
         "dense_backward_tests",
         "transposed dW",
+        "transposed",
     ),
     (
         "dense_backward",
         "return delta @ W.T, A_prev.T @ delta, delta.mean(axis=0)",
         "dense_backward_tests",
         "db averaged again (1/N twice)",
+        "extra_batch_mean",
     ),
     (
         "dense_backward",
         "return delta @ W, A_prev.T @ delta, delta.sum(axis=0)",
         "dense_backward_tests",
         "missing transpose in dA_prev",
+        "shape_error",
     ),
     (
         "dense_backward",
         "return delta @ W.T, A_prev.T @ delta, delta.sum(axis=1)",
         "dense_backward_tests",
         "sums db over the wrong axis",
+        "wrong_shape",
     ),
     (
         "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn P - y.reshape(-1, 1)",
         "bce_output_delta_tests",
         "no 1/N",
+        "missing_batch_mean",
     ),
     (
         "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn (y.reshape(-1, 1) - P) / len(y)",
         "bce_output_delta_tests",
         "wrong sign",
+        "wrong_sign",
     ),
     (
         "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn (P - y) / len(y)",
         "bce_output_delta_tests",
         "broadcasts (n, 1) - (n,) to (n, n)",
+        "wrong_shape",
     ),
     (
         "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn (P - y.reshape(-1, 1)) * P * (1 - P) / len(y)",
         "bce_output_delta_tests",
         "keeps sigma' that cancels",
+        "wrong_values",
     ),
     (
         "loss_and_grads",
         _LG.replace("delta1 = dA1 * (1 - A1**2)", "delta1 = dA1 * (1 - S1**2)"),
         "loss_and_grads_tests",
         "wrong activation derivative (uses S)",
+        "wrong_values",
     ),
     (
         "loss_and_grads",
         _LG.replace("delta1 = dA1 * (1 - A1**2)", "delta1 = dA1"),
         "loss_and_grads_tests",
         "forgot tanh'",
+        "wrong_values",
     ),
     (
         "loss_and_grads",
@@ -751,6 +883,7 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         ),
         "loss_and_grads_tests",
         "forgot the hidden bias gradient",
+        "zero_gradient",
     ),
     (
         "loss_and_grads",
@@ -760,6 +893,7 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         ),
         "loss_and_grads_tests",
         "W1's gradient from the layer's output instead of its input",
+        "wrong_shape",
     ),
     (
         "loss_and_grads",
@@ -771,8 +905,15 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "        m[k][idx] -= 1e-5\n        g[idx] = (lo(a) - lo(m)) / 2e-5\n    out[k] = g\nreturn lo(params), out",
         "loss_and_grads_tests",
         "cheat: finite differences instead of the backward pass",
+        "wrong_values",
     ),
-    ("fit", _FIT.replace("params[k] - lr", "params[k] + lr"), "fit_tests", "gradient ascent"),
+    (
+        "fit",
+        _FIT.replace("params[k] - lr", "params[k] + lr"),
+        "fit_tests",
+        "gradient ascent",
+        "assertion",
+    ),
     (
         "fit",
         _FIT.replace("    losses.append(loss)\n", "").replace(
@@ -780,12 +921,14 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         ),
         "fit_tests",
         "records only the last loss",
+        "assertion",
     ),
     (
         "fit",
         _FIT.replace("for _ in range(n_steps):", "for _ in range(n_steps // 10):"),
         "fit_tests",
         "trains a tenth of the steps",
+        "wrong_shape",
     ),
 ]
 _TRAIN6 = (
@@ -807,12 +950,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]",
         "minibatch_indices_tests",
         "drops the last partial batch",
+        "assertion",
     ),
     (
         "minibatch_indices",
         "order = np.arange(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "no shuffle",
+        "assertion",
     ),
     (
         "minibatch_indices",
@@ -820,12 +965,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [rng.integers(0, n, size=min(batch_size, n - s)) for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "samples with replacement",
+        "assertion",
     ),
     (
         "minibatch_indices",
         "order = np.random.default_rng().permutation(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "ignores the seed",
+        "assertion",
     ),
     (
         "minibatch_indices",
@@ -833,24 +980,28 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "cheat: shuffles only for the public test's n",
+        "assertion",
     ),
     (
         "sgd_step",
         "return {k: params[k] + lr * grads[k] for k in params}",
         "sgd_step_tests",
         "wrong sign",
+        "wrong_sign",
     ),
     (
         "sgd_step",
         "for k in params:\n    params[k] -= lr * grads[k]\nreturn params",
         "sgd_step_tests",
         "updates params in place",
+        "modified_input",
     ),
     (
         "sgd_step",
         "return {k: params[k] - grads[k] for k in params}",
         "sgd_step_tests",
         "forgot the learning rate",
+        "factor_2",
     ),
     (
         "init_params",
@@ -858,6 +1009,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "all-zero weights (symmetry)",
+        "assertion",
     ),
     (
         "init_params",
@@ -865,6 +1017,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l]))\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "no 1/sqrt(d_in) scaling",
+        "assertion",
     ),
     (
         "init_params",
@@ -872,6 +1025,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l], sizes[l - 1])) / np.sqrt(sizes[l - 1])\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "transposed weight shapes",
+        "transposed",
     ),
     (
         "init_params",
@@ -879,36 +1033,42 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "off by one: misses the last layer",
+        "assertion",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("params = {k: params[k] - lr", "new = {k: params[k] - lr"),
         "train_mlp_tests",
         "discards the updated parameters",
+        "assertion",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("seed + 1 + epoch", "seed"),
         "train_mlp_tests",
         "same shuffle every epoch",
+        "wrong_values",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("history.append(np.mean(losses))", "history.append(losses[-1])"),
         "train_mlp_tests",
         "records the last batch loss",
+        "wrong_values",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("history.append(np.mean(losses))", "history.append(np.sum(losses))"),
         "train_mlp_tests",
         "sums the batch losses instead of averaging them",
+        "proportional",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("loss_and_grads(params, X[idx], y[idx])", "loss_and_grads(params, X, y)"),
         "train_mlp_tests",
         "full batch instead of the mini-batch",
+        "wrong_values",
     ),
 ]
 
@@ -1097,7 +1257,7 @@ def test_bank_covers_every_part(name):
     for part in test_parts(nb):
         assert targets.count(part) >= 2, f"{name}: {part} has fewer than 2 wrong answers"
     cells = _cells_by_id(nb)
-    for answer, code, _target, why in MUTANTS[name]:
+    for answer, code, _target, why, _code in MUTANTS[name]:
         assert cells[answer].metadata["nbgrader"]["solution"], (answer, why)
         compile(replace_solution(cells[answer].source, code), f"{name}:{answer}", "exec")
 
@@ -1132,11 +1292,36 @@ def test_wrong_answers_earn_nothing_on_the_part_they_break(name):
     rounds = graded(name)[3]
     missed = []
     for group, report in rounds:
-        for answer, _, target, why in group:
+        for answer, _, target, why, _code in group:
             part = report.parts[target]
             if part.points != 0:
                 missed.append(f"{answer} [{why}]: {part.points} points on {target}")
     assert not missed, f"{name}: wrong answers that earned points: {missed}"
+
+
+#: Codes that say only that a part failed, not which mistake was made: a plain ``assert``,
+#: values that differ with no pattern, a constant factor nobody named, a slip within a few
+#: percent, or a test that broke. Every wrong answer of the bank must get a named code instead.
+GENERIC = {"assertion", "wrong_values", "wrong_value", "proportional", "not_within_tolerance"}
+GENERIC |= {"test_error", "partial_credit", "grader_failed", ""}
+
+
+def _generic(code: str) -> bool:
+    return code in GENERIC or code.startswith("error:")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_wrong_answer_gets_its_named_diagnosis(name):
+    """Is each mistake of the bank named (its own code), not merely failed?"""
+    unnamed = [f"{m[3]!r}: declared {m[4]!r}" for m in MUTANTS[name] if _generic(m[4])]
+    assert not unnamed, f"{name}: bank entries without a named diagnosis: {unnamed}"
+    wrong = []
+    for group, report in graded(name)[3]:
+        for _answer, _, target, why, code in group:
+            got = report.parts[target].code
+            if got != code:
+                wrong.append(f"{why!r} on {target}: got {got!r}, expected {code!r}")
+    assert not wrong, f"{name}: wrong answers diagnosed otherwise: {wrong}"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -14,7 +14,8 @@ failed) with a message a student can act on:
 - otherwise: how many entries differ and by how much at most.
 
 - a typical mistake the test names itself (:class:`Mistake`: the value that mistake gives, and
-  what to tell the student), such as a missing derivative factor or an off-by-one layer index.
+  what to tell the student), such as a missing derivative factor or an off-by-one layer index;
+  or a property the test checks with :func:`expect` (an ``assert`` that names its mistake).
 
 Messages name shapes, dtypes and ratios but never print expected values, so public tests can
 run these helpers without giving the answer away. Every failure also carries a stable,
@@ -51,6 +52,7 @@ __all__ = [
     "check_finite",
     "check_params",
     "check_unchanged",
+    "expect",
     "explain_shape_errors",
 ]
 
@@ -523,6 +525,29 @@ def check_params(
                 "zero_gradient",
             )
         check_array(arr, exp, label, rtol=rtol, atol=atol, batch_size=batch_size, mistakes=here)
+
+
+def expect(condition, message: str, code: str) -> None:
+    """Fail with ``message`` and the mistake's ``code`` unless ``condition`` holds.
+
+    An ``assert`` that names its mistake: where a test checks a property (a count, a
+    convergence, the keys of a dict) rather than comparing values, a plain ``assert`` would
+    give the grader only the code ``assertion``; ``expect`` gives it the mistake the failing
+    condition reveals, so a class report can count it. The message says what is wrong in
+    words, never the expected value.
+
+    >>> n_epochs = 100
+    >>> expect(n_epochs < 100, "the loop never stops: stop after an epoch without mistakes",
+    ...        "never_stops")
+    Traceback (most recent call last):
+    ...
+    backprop_course.grading.scoring.checks.CheckFailed: the loop never stops: ...
+    >>> expect(True, "unused", "never_stops")
+    """
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise ValueError(f"a code must be lower-case letters, digits and _, got {code!r}")
+    if not condition:
+        _fail(message, code)
 
 
 def check_unchanged(before, after, name: str = "input") -> None:
