@@ -80,6 +80,48 @@ def test_operands_that_are_calls_are_never_called_again():
     assert text.startswith(SHAPE_MARK) and "numpy says" in text
 
 
+def test_numpy_conversions_in_an_operand_are_read_and_an_extra_transpose_is_named():
+    def hidden_delta(a, W_next, delta_next):
+        return a * (np.asarray(W_next).T @ np.asarray(delta_next, dtype=float))
+
+    text = _explained(hidden_delta, np.ones(3), np.ones((3, 2)), np.ones(2))
+    assert "np.asarray(W_next).T has shape (2, 3)" in text
+    assert "np.asarray(delta_next, dtype=float) has shape (2,)" in text
+    assert "transpose (.T) of `np.asarray(W_next)` one too many" in text
+    assert "gufunc" not in text
+
+
+def test_a_look_alike_of_numpy_in_an_operand_is_never_called():
+    calls = []
+
+    class FakeNumpy:
+        @staticmethod
+        def asarray(x):
+            calls.append(x)
+            return x
+
+    fake = FakeNumpy()
+
+    def product(A, B):
+        np = fake  # a student's own `np`, with an `asarray` of their own
+        return np.asarray(A) @ B
+
+    text = _explained(product, np.ones((2, 3)), np.ones((2, 3)))
+    assert len(calls) == 1 and "numpy says" in text and "B has shape (2, 3)" in text
+
+
+def test_broadcast_shapes_numpy_names_fill_in_operands_that_are_calls():
+    def sigma_prime(a):
+        return a
+
+    def hidden_delta(a, delta_next):
+        return sigma_prime(a) * delta_next
+
+    text = _explained(hidden_delta, np.ones(3), np.ones(2))
+    assert "sigma_prime(a) has shape (3,) and delta_next has shape (2,)" in text
+    assert "another layer" in text
+
+
 def test_other_value_errors_are_left_alone():
     def parse():
         return int("x")

@@ -22,7 +22,8 @@ grader reports only the exception's type there), since shapes could describe hid
 ...     print(explain_shape_error(exc))
 shapes do not fit in `delta @ W` (line 2 of dense_backward): delta has shape (5, 2) and W has
 shape (3, 2); in A @ B the last axis of A (here 2) must equal the first axis of B (here 3).
-Are the operands in the right order, or does one of them need a transpose (.T)?
+Are the operands in the right order, does one of them need a transpose (.T), or is one from
+another layer?
 """
 
 import ast
@@ -42,6 +43,7 @@ _NUMPY_SHAPE_ERRORS = re.compile(
     r"|could not broadcast input array from shape"
     r"|non-broadcastable output operand"
 )
+_BROADCAST_SHAPES = re.compile(r"broadcast together with shapes (\([\d, ]*\)) (\([\d, ]*\))$")
 #: Operand expressions read from the frame: no calls, nothing the student's code runs again.
 _PLAIN = (
     ast.Name,
@@ -58,6 +60,19 @@ _PLAIN = (
     ast.Sub,
 )
 _MATMUL_FUNCTIONS = {"dot", "matmul"}
+#: Calls an operand may hold, such as ``np.asarray(W).T``: numpy functions and array methods
+#: that only convert or re-view an array (checked by identity: a student's ``np`` or ``asarray``
+#: of their own is never called), applied to arrays, numbers and containers of them.
+_PURE_FUNCTIONS = {
+    "asarray",
+    "asanyarray",
+    "array",
+    "transpose",
+    "ravel",
+    "atleast_1d",
+    "atleast_2d",
+}
+_PURE_METHODS = {"reshape", "ravel", "flatten", "copy", "astype", "squeeze", "transpose"}
 
 
 def _numpy_folder() -> str | None:
@@ -122,17 +137,47 @@ def _operation(segment: str):
     return None
 
 
+def _evaluate(node, frame):
+    return eval(
+        compile(ast.Expression(node), "<operand>", "eval"), frame.f_globals, dict(frame.f_locals)
+    )
+
+
+def _pure_calls(node, frame) -> bool:
+    """Whether every call in ``node`` is one of numpy's converting functions or array methods,
+    on names holding nothing but numpy's and Python's own values (see ``_PURE_FUNCTIONS``)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return False
+    pure = [getattr(numpy, name, None) for name in sorted(_PURE_FUNCTIONS)]
+    for n in reversed(list(ast.walk(node))):  # inner calls are checked before outer ones
+        if isinstance(n, ast.Name):
+            value = frame.f_locals.get(n.id, frame.f_globals.get(n.id))
+            if value is not numpy and type(value).__module__ not in ("builtins", "numpy"):
+                return False
+        if not isinstance(n, ast.Call):
+            continue
+        try:
+            function = _evaluate(n.func, frame)
+        except Exception:
+            return False
+        owner = getattr(function, "__self__", None)
+        method = isinstance(owner, numpy.ndarray) and function.__name__ in _PURE_METHODS
+        if not method and not any(function is f for f in pure if f is not None):
+            return False
+    return True
+
+
 def _shape(node, frame):
     """The shape of a plain operand expression, read from the frame; None when unknown."""
     node = ast.parse(ast.unparse(node), mode="eval").body  # a target (w in w -= g) is read
-    if not all(isinstance(n, _PLAIN) for n in ast.walk(node)):
+    calls = (ast.Call, ast.keyword)
+    if not all(isinstance(n, _PLAIN + calls) for n in ast.walk(node)):
+        return None
+    if any(isinstance(n, ast.Call) for n in ast.walk(node)) and not _pure_calls(node, frame):
         return None
     try:
-        value = eval(
-            compile(ast.Expression(node), "<operand>", "eval"),
-            frame.f_globals,
-            dict(frame.f_locals),
-        )
+        value = _evaluate(node, frame)
     except Exception:
         return None
     if isinstance(value, int | float | complex):
@@ -147,6 +192,18 @@ def _matmul_sizes(left: tuple, right: tuple) -> tuple[int, int] | None:
     if not left or not right:
         return None
     return left[-1], right[-2] if len(right) >= 2 else right[0]
+
+
+def _extra_transpose(left, right, shapes) -> str | None:
+    """The operand under a ``.T`` of a matrix product that would fit without it, else None."""
+    for i, node in enumerate((left, right)):
+        if isinstance(node, ast.Attribute) and node.attr == "T" and len(shapes[i]) == 2:
+            untransposed = list(shapes)
+            untransposed[i] = shapes[i][::-1]
+            sizes = _matmul_sizes(*untransposed)
+            if sizes and sizes[0] == sizes[1]:
+                return ast.unparse(node.value)
+    return None
 
 
 def explain_shape_error(exc: BaseException) -> str | None:
@@ -175,6 +232,10 @@ def explain_shape_error(exc: BaseException) -> str | None:
     kind, left, right = operation
     names = ast.unparse(left), ast.unparse(right)
     shapes = _shape(left, frame), _shape(right, frame)
+    broadcast = _BROADCAST_SHAPES.search(numpy_said)
+    if kind == "elementwise" and None in shapes and broadcast:  # numpy names both, in order
+        told = tuple(tuple(int(n) for n in re.findall(r"\d+", t)) for t in broadcast.groups())
+        shapes = tuple(s if s is not None else t for s, t in zip(shapes, told, strict=True))
     head = f"{SHAPE_MARK} in `{segment}`{where}: "
     if None in shapes:
         known = " and ".join(
@@ -190,10 +251,16 @@ def explain_shape_error(exc: BaseException) -> str | None:
             if sizes
             else "a matrix product needs arrays, not single numbers"
         )
-        return (
-            f"{head}{facts}; {rule}. Are the operands in the right order, or does one of them "
-            "need a transpose (.T)?"
+        question = (
+            "Are the operands in the right order, does one of them need a transpose (.T), "
+            "or is one from another layer?"
         )
+        extra = _extra_transpose(left, right, shapes)
+        if extra is not None:
+            question = (
+                f"Is the transpose (.T) of `{extra}` one too many? Without it the shapes would fit."
+            )
+        return f"{head}{facts}; {rule}. {question}"
     if kind == "assign":
         return (
             f"{head}{facts}: the value does not fit the place it is written to. Is it the "
