@@ -1195,7 +1195,7 @@ def _structure(name: str):
 def depends_on(name: str, mutant: tuple) -> set[str]:
     """Answer cells (other than its own) whose code a wrong answer's target test runs."""
     owner, sources = _structure(name)
-    answer, code, target, _ = mutant
+    answer, code, target, *_ = mutant
     todo = {owner[f] for f in _refs(code + "\n" + sources[target], owner)}
     seen = set()
     while todo:
