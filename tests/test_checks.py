@@ -185,3 +185,15 @@ def test_expect_fails_with_the_named_code_and_the_message_only():
     assert isinstance(err.value, AssertionError)  # nbgrader counts it as a failed test
     with pytest.raises(ValueError, match="lower-case"):
         checks.expect(False, "message", "Not A Code")
+
+
+def test_a_named_mistake_that_gives_zeros_beats_the_all_zeros_guess():
+    start = {"W": np.ones(2), "b": np.zeros(2)}
+    expected = {"W": np.full(2, 0.5), "b": np.full(2, -0.25)}
+    frozen = checks.Mistake("biases_not_updated", {"b": start["b"]}, "the biases never move")
+    with pytest.raises(CheckFailed, match="the biases never move") as info:
+        checks.check_params({"W": np.full(2, 0.5), "b": np.zeros(2)}, expected, mistakes=[frozen])
+    assert info.value.code == "biases_not_updated"
+    with pytest.raises(CheckFailed, match="is all zeros") as info:  # no mistake gives zeros
+        checks.check_params({"W": np.full(2, 0.5), "b": np.zeros(2)}, expected)
+    assert info.value.code == "zero_gradient"
