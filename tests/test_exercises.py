@@ -930,13 +930,20 @@ MUTANTS["04_backprop_derivation.ipynb"] = [
     ),
     (
         "train_xor",
+        _XOR.replace("for _ in range(epochs):", "for _ in range(min(epochs, 100)):"),
+        "train_xor_tests",
+        "a cap of 100 epochs left in: never learns XOR",
+        "not_converged",
+    ),
+    (
+        "train_xor",
         _XOR.replace(
             "params = {k: params[k] - lr * grads[k] for k in params}",
             "params = {k: params[k] - lr * grads[k] for k in ('W1', 'W2')} | {'b1': params['b1'], 'b2': params['b2']}",
         ),
         "train_xor_tests",
         "never updates the biases",
-        "zero_gradient",
+        "biases_not_updated",
     ),
     (
         "train_xor",
