@@ -44,7 +44,8 @@ _NUMPY_SHAPE_ERRORS = re.compile(
     r"|non-broadcastable output operand"
 )
 _BROADCAST_SHAPES = re.compile(r"broadcast together with shapes (\([\d, ]*\)) (\([\d, ]*\))$")
-#: Operand expressions read from the frame: no calls, nothing the student's code runs again.
+#: Operand expressions read from the frame: nothing the student's code runs again (no calls,
+#: but for the converting numpy functions of ``_PURE_FUNCTIONS``).
 _PLAIN = (
     ast.Name,
     ast.Attribute,
