@@ -1556,3 +1556,47 @@ def test_exercise_shows_no_solution_and_no_hidden_test(name):
         if len(line.strip()) > 30 and line.strip() not in public_lines and line.strip() in shown
     ]
     assert not leaked, f"{name}: the exercise shows {leaked}"
+
+
+def _defined(source: str) -> set[str]:
+    return set(re.findall(r"^\s*def (\w+)\(", source, re.M))
+
+
+def test_no_sheet_gives_away_another_sheets_answer():
+    """Can the sheets go out in any order: does any sheet define what another asks for?
+
+    Exercise 6 needs exercise 5's backward pass; it imports it from backprop_course.reference
+    (which exercise 5 forbids) instead of showing it.
+    """
+    answers = {}
+    for name in NOTEBOOKS:
+        nb = nbformat.read(SOLUTIONS / name, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        answers[name] = set().union(*(_defined(c.source) for c in cells if _is_answer(c)))
+    shown = []
+    for name in NOTEBOOKS:
+        exercise = nbformat.read(ROOT / "exercises" / name, as_version=4)
+        given = set().union(
+            *(
+                _defined(c.source)
+                for c in exercise.cells
+                if c.cell_type == "code" and not _is_answer(c)
+            )
+        )
+        shown += [
+            f"{name} defines {f} (answer of {o})"
+            for o in NOTEBOOKS
+            if o != name
+            for f in given & answers[o]
+        ]
+    assert not shown, shown
+    assert "backprop_course.reference" in _forbidden("05_matrix_backprop.ipynb")
+
+
+def _is_answer(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def _forbidden(name: str) -> list[str]:
+    nb = nbformat.read(SOLUTIONS / name, as_version=4)
+    return nb.metadata["backprop_course"]["forbidden_modules"]
