@@ -48,6 +48,8 @@ def autograder(tmp_path_factory):
         [str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+    # Gradescope copies run_autograder to /autograder/ and runs it there, from /autograder
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
     # the course is the wheel's copy, not this checkout's
     assert (root / "site" / "backprop_course" / "grading" / "gradescope.py").is_file()
     return root, env
@@ -61,7 +63,7 @@ def run(root: Path, env: dict, submissions: dict[str, Path]) -> dict:
     for name, path in submissions.items():
         shutil.copy(path, folder / name)
     done = subprocess.run(
-        [str(root / "source" / "run_autograder")],
+        [str(root / "run_autograder")],
         env=env,
         capture_output=True,
         text=True,
