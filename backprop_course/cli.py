@@ -67,6 +67,14 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope_autograder(args: argparse.Namespace) -> int:
+    from backprop_course.grading.gradescope import build_autograder
+
+    path = build_autograder(args.source, args.out, overwrite=args.overwrite)
+    print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from backprop_course.grading.grade import check_notebook
 
@@ -187,6 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace an existing report (refused otherwise)"
     )
     p.set_defaults(run=_report)
+
+    p = sub.add_parser(
+        "gradescope-autograder",
+        help="write a Gradescope autograder zip (setup.sh, run_autograder) for one solution",
+    )
+    p.add_argument("source", type=Path, help="the solution notebook (tests, points, setup)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the zip to write")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out (refused otherwise)"
+    )
+    p.set_defaults(run=_gradescope_autograder)
 
     p = sub.add_parser("check", help="run the public tests of your notebook and see your score")
     p.add_argument("notebook", type=Path, metavar="EXERCISE.ipynb")

@@ -163,8 +163,46 @@ def write_csv(
     return path
 
 
-def gradescope_results(report: SubmissionReport) -> dict:
-    """Gradescope's ``results.json`` content for one submission (score, one test per part)."""
+#: Gradescope's visibility of a test: shown at once, or only once the grades are published.
+VISIBLE, AFTER_PUBLISHED = "visible", "after_published"
+
+
+def hidden_parts(source) -> frozenset[str]:
+    """The ``grade_id`` of every test cell of ``source`` (a path or a notebook) that holds a
+    ``### BEGIN HIDDEN TESTS`` region: Gradescope shows those parts only once grades are
+    published. An unreadable source gives an empty set."""
+    from backprop_course.grading.format import notebook as nbmod
+    from backprop_course.grading.format import regions
+
+    if isinstance(source, (str, Path)):
+        try:
+            source = nbmod.read_notebook(source)
+        except nbmod.NotebookError:
+            return frozenset()
+    return frozenset(
+        nbmod.grade_id(c)
+        for c in source.get("cells", [])
+        if nbmod.role(c) == "test"
+        and regions.has_marker(c.source, regions.BEGIN_HIDDEN, regions.END_HIDDEN)
+    )
+
+
+def gradescope_results(report: SubmissionReport, hidden=None) -> dict:
+    """Gradescope's ``results.json`` content for one submission (score, one test per part).
+
+    A part in ``hidden`` (grade ids; default: :func:`hidden_parts` of ``report.source``) holds
+    hidden tests: its test is ``"after_published"``, so neither its score nor its message is
+    shown to the student before the grades are published; the other parts are ``"visible"``.
+    The grader's own stdout is never shown to students (``stdout_visibility: "hidden"``).
+
+    >>> part = PartResult("test_sum", points=1.0, max_points=2.0, status="partial")
+    >>> data = gradescope_results(SubmissionReport("s.ipynb", "a.ipynb", {"test_sum": part}),
+    ...                           hidden={"test_sum"})
+    >>> data["score"], data["tests"][0]["visibility"], data["tests"][0]["status"]
+    (1.0, 'after_published', 'failed')
+    """
+    if hidden is None:
+        hidden = hidden_parts(report.source)
     tests = [
         {
             "name": p.grade_id,
@@ -172,6 +210,7 @@ def gradescope_results(report: SubmissionReport) -> dict:
             "max_score": p.max_points,
             "status": "passed" if p.points == p.max_points else "failed",
             "output": f"{p.status}" + (f": {p.message}" if p.message else ""),
+            "visibility": AFTER_PUBLISHED if p.grade_id in hidden else VISIBLE,
         }
         for p in report.parts.values()
     ]
@@ -180,13 +219,16 @@ def gradescope_results(report: SubmissionReport) -> dict:
         "score": report.total,
         "execution_time": round(report.seconds, 3),
         "output": output,
+        "visibility": VISIBLE,
+        "stdout_visibility": "hidden",
         "tests": tests,
     }
 
 
-def write_gradescope(report: SubmissionReport, path: str | Path) -> Path:
+def write_gradescope(report: SubmissionReport, path: str | Path, hidden=None) -> Path:
     """Write :func:`gradescope_results` to ``path`` (parents created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(gradescope_results(report), indent=2) + "\n", encoding="utf-8")
+    data = gradescope_results(report, hidden)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path

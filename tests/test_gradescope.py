@@ -1,0 +1,151 @@
+"""The Gradescope autograder zip (issue 10): built, unpacked into a stand-in ``/autograder``,
+``setup.sh`` then ``run_autograder`` run as Gradescope runs them, results.json checked against
+Gradescope's documented format. No network: setup.sh installs only the bundled wheel, with
+the dependencies of this interpreter (``BACKPROP_AUTOGRADER_PYTHON``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from backprop_course.cli import main
+from backprop_course.grading.format import notebook as nbmod
+from backprop_course.grading.gradescope import build_autograder
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTION = REPO / "solutions" / "02_gradient_descent.ipynb"
+EXERCISE = REPO / "exercises" / "02_gradient_descent.ipynb"
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory):
+    """A stand-in /autograder after setup.sh: source/ unpacked from the zip, then set up."""
+    tmp = tmp_path_factory.mktemp("gradescope")
+    zip_path = build_autograder(SOLUTION, tmp / "autograder.zip")
+    root = tmp / "autograder"
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        zf.extractall(root / "source")
+        modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
+    # Gradescope wants both scripts at the zip's root; zipfile drops the executable bit
+    assert {"setup.sh", "run_autograder", SOLUTION.name} <= names
+    assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
+    for script in ("setup.sh", "run_autograder"):
+        (root / "source" / script).chmod(0o755)
+    env = {**os.environ, "BACKPROP_AUTOGRADER_ROOT": str(root)}
+    env["BACKPROP_AUTOGRADER_PYTHON"] = sys.executable
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    # Gradescope copies run_autograder to /autograder/ and runs it there, from /autograder
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    # the course is the wheel's copy, not this checkout's
+    assert (root / "site" / "backprop_course" / "grading" / "gradescope.py").is_file()
+    return root, env
+
+
+def run(root: Path, env: dict, submissions: dict[str, Path]) -> dict:
+    """Put ``submissions`` (name -> file) in root/submission, run run_autograder, read results."""
+    folder = root / "submission"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, path in submissions.items():
+        shutil.copy(path, folder / name)
+    done = subprocess.run(
+        [str(root / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    check_format(results)
+    return results
+
+
+def check_format(results: dict) -> None:
+    """Gradescope's results.json: types, keys and visibility values; score = sum of tests."""
+    assert isinstance(results["score"], float)
+    assert isinstance(results["output"], str)
+    assert results["visibility"] in VISIBILITIES
+    assert results["stdout_visibility"] in VISIBILITIES
+    assert isinstance(results.get("execution_time", 0), int | float)
+    for test in results["tests"]:
+        assert set(test) == TEST_KEYS
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+        assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["status"] in {"passed", "failed"}
+        assert test["visibility"] in VISIBILITIES
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+def expected_visibility() -> dict[str, str]:
+    nb = nbmod.read_notebook(SOLUTION)
+    return {
+        nbmod.grade_id(c): "after_published" if "### BEGIN HIDDEN TESTS" in c.source else "visible"
+        for c in nb.cells
+        if nbmod.role(c) == "test"
+    }
+
+
+def test_the_solution_gets_full_marks_and_hidden_parts_wait_for_publication(autograder):
+    root, env = autograder
+    results = run(root, env, {"alice.ipynb": SOLUTION})
+    points = dict(nbmod.graded_parts(nbmod.read_notebook(SOLUTION)))
+    assert {t["name"]: t["max_score"] for t in results["tests"]} == points
+    assert results["score"] == sum(points.values())
+    assert all(t["status"] == "passed" for t in results["tests"])
+    assert {t["name"]: t["visibility"] for t in results["tests"]} == expected_visibility()
+
+
+def test_the_stub_scores_zero(autograder):
+    root, env = autograder
+    results = run(root, env, {"02_gradient_descent.ipynb": EXERCISE})
+    assert results["score"] == 0.0 and len(results["tests"]) == 4
+    assert all("not attempted" in t["output"] for t in results["tests"])
+    assert {t["name"]: t["visibility"] for t in results["tests"]} == expected_visibility()
+
+
+def test_no_notebook_or_two_notebooks_score_zero_and_say_why(autograder):
+    root, env = autograder
+    results = run(root, env, {"notes.txt": SOLUTION})
+    assert results["score"] == 0.0 and "no notebook" in results["output"]
+    assert {t["max_score"] for t in results["tests"]} and results["tests"][0]["score"] == 0.0
+    results = run(root, env, {"a.ipynb": SOLUTION, "b.ipynb": SOLUTION})
+    assert results["score"] == 0.0 and "submit exactly one" in results["output"]
+
+
+def test_cli_refuses_an_exercise_and_an_existing_out(tmp_path, capsys):
+    out = tmp_path / "autograder.zip"
+    assert main(["gradescope-autograder", str(EXERCISE), "--out", str(out)]) == 2
+    assert "solution" in capsys.readouterr().err and not out.exists()
+    out.write_text("mine")
+    assert main(["gradescope-autograder", str(SOLUTION), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and out.read_text() == "mine"
+    assert main(["gradescope-autograder", str(SOLUTION), "--out", str(out), "--overwrite"]) == 0
+    assert zipfile.is_zipfile(out)
+
+
+def test_parts_without_hidden_tests_are_visible_and_batch_results_know_the_hidden_ones():
+    from backprop_course.grading.results import PartResult, SubmissionReport, gradescope_results
+
+    part = PartResult("quadratic_gradient_tests", 2.0, 2.0, "passed")
+    report = SubmissionReport(str(SOLUTION), "a.ipynb", {part.grade_id: part})
+    assert gradescope_results(report, hidden=set())["tests"][0]["visibility"] == "visible"
+    # without `hidden`, the hidden parts are read from the report's source notebook
+    assert expected_visibility()[part.grade_id] == "after_published"
+    assert gradescope_results(report)["tests"][0]["visibility"] == "after_published"
