@@ -136,3 +136,23 @@ def test_fit_rejects_bad_input(sizes, costs, match):
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_counting_mul_counts_each_multiplication_and_multiplies():
+    mul = complexity.CountingMul()
+    assert mul(2.0, 3.0) == 6.0
+    assert np.array_equal(mul(np.array([1.0, 2.0]), 2.0), [2.0, 4.0])
+    assert mul.count == 2
+    mul.reset()
+    assert mul.count == 0
+
+
+def test_call_counter_counts_calls_and_passes_arguments_through():
+    loss = complexity.CallCounter(lambda p, scale=1.0: scale * float(np.sum(p["w"])))
+    assert loss({"w": np.ones(3)}) == 3.0
+    assert loss({"w": np.ones(2)}, scale=2.0) == 4.0
+    assert loss.count == 2
+    loss.reset()
+    assert loss.count == 0
+    with pytest.raises(TypeError, match="needs a function"):
+        complexity.CallCounter(3)
