@@ -265,3 +265,46 @@ def test_decision_boundary_three_classes_regions_follow_the_prediction():
     assert len(filled.get_paths()) == 3
     # no boundary line is drawn for more than two classes unless a threshold is given
     assert len(ax.collections) == 1 + 3
+
+
+def _is_red(rgba) -> bool:
+    return rgba[0] > rgba[2] + 0.25 and rgba[0] > rgba[1] + 0.25
+
+
+def _is_blue(rgba) -> bool:
+    return rgba[2] > rgba[0] + 0.25
+
+
+def test_one_sign_convention_weights_are_blue_negative_red_positive_like_the_classes():
+    params = {
+        "W1": np.array([[2.0, -2.0]]),
+        "b1": np.zeros(2),
+        "W2": np.array([[1e-9], [-1e-9]]),
+        "b2": np.zeros(1),
+    }
+    ax = plots.draw_network(params)
+    positive, negative = (ax.lines[k].get_color() for k in (0, 1))
+    assert _is_red(positive) and _is_blue(negative), (positive, negative)
+    near_zero = ax.lines[2].get_color()
+    assert min(near_zero[:3]) > 0.9, f"a weight near 0 should be near white, got {near_zero}"
+    # the classes -1 and +1 are drawn in the same blue and red
+    assert plots.curves.CLASS_COLORS[0] == "#1f77b4" and plots.curves.CLASS_COLORS[1] == "#d62728"
+    plt.close("all")
+
+
+def test_no_figure_of_the_course_uses_another_diverging_colormap():
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    other = re.compile(
+        r"coolwarm|seismic|bwr|PiYG|PRGn|BrBG|PuOr|RdGy|RdYlBu|Spectral|RdBu(?!_r\")"
+    )
+    sources = {p: p.read_text() for p in root.joinpath("backprop_course").rglob("*.py")}
+    for p in root.joinpath("lectures").glob("*.ipynb"):  # the code, not the stored images
+        cells = nbformat.read(p, as_version=4).cells
+        sources[p] = "\n".join(c.source for c in cells if c.cell_type == "code")
+    offenders = [str(p.relative_to(root)) for p, text in sources.items() if other.search(text)]
+    assert not offenders, f"use plots.SIGNED_CMAP for signed quantities: {offenders}"

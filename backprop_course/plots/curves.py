@@ -37,10 +37,29 @@ __all__ = [
     "complexity_plot",
     "loglog_slope",
     "curves_plot",
+    "SIGNED_CMAP",
+    "signed_color",
 ]
 
 # one colour per class, the same in the points and (lighter) in the filled regions
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+#: The course's one colour convention for signed quantities (weights, backward messages, a
+#: network's output): negative is blue, zero is white, positive is red, as the classes -1/0
+#: (blue) and +1 (red) are drawn. Every figure of a sign uses it with limits symmetric about 0.
+SIGNED_CMAP = "RdBu_r"
+
+
+def signed_color(value: float, vmax: float) -> tuple[float, float, float, float]:
+    """The RGBA colour of ``value`` on :data:`SIGNED_CMAP`, for values in ``[-vmax, vmax]``.
+
+    >>> bool(signed_color(-1.0, 1.0)[2] > signed_color(-1.0, 1.0)[0])  # negative: blue
+    True
+    >>> signed_color(2.0, 1.0) == signed_color(1.0, 1.0)  # clipped at +vmax: red
+    True
+    """
+    vmax = float(vmax) if np.isfinite(vmax) and vmax > 0 else 1.0
+    return plt.get_cmap(SIGNED_CMAP)(0.5 + 0.5 * float(np.clip(value / vmax, -1.0, 1.0)))
 
 
 def _axes(ax: Axes | None, figsize=(5.0, 4.0)) -> Axes:
@@ -177,7 +196,7 @@ def decision_boundary(
         ax.contourf(gx, gy, Z, levels=levels, cmap=cmap, alpha=0.25)
     else:
         lo, hi = min(Z.min(), classes[0]), max(Z.max(), classes[-1])
-        ax.contourf(gx, gy, Z, levels=np.linspace(lo, hi, 21), cmap="RdBu_r", alpha=0.35)
+        ax.contourf(gx, gy, Z, levels=np.linspace(lo, hi, 21), cmap=SIGNED_CMAP, alpha=0.35)
     if threshold is None and len(classes) == 2:
         threshold = float(classes.mean())
     if threshold is not None and Z.min() < threshold < Z.max():

@@ -23,11 +23,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from .curves import _axes
+from .curves import _axes, signed_color
 
 __all__ = ["draw_computation_graph", "draw_network", "graph_layout"]
 
@@ -364,15 +363,15 @@ def draw_network(
     *,
     max_units: int = 10,
     show_labels: bool = True,
-    cmap: str = "coolwarm_r",
     title: str | None = None,
 ) -> Axes:
     """Draw a fully connected network as columns of units joined by their weights.
 
     Layer ``l`` (``0`` = input) is column ``l``; every unit ``i`` of layer ``l-1`` is joined to
     every unit ``j`` of layer ``l`` by the weight ``w_ij`` (``W_l[i, j]``). With parameters, an
-    edge's width is ``0.4 + 3.6 |w_ij| / max|w|`` and its colour goes from red (negative) to
-    blue (positive); with sizes only, edges are thin and grey. Layers wider than ``max_units``
+    edge's width is ``0.4 + 3.6 |w_ij| / max|w|`` and its colour shows the sign in the course's
+    one convention (:data:`~backprop_course.plots.curves.SIGNED_CMAP`): blue negative, red
+    positive; with sizes only, edges are thin and grey. Layers wider than ``max_units``
     show their first ``max_units - 1`` units, a vertical ellipsis and the last unit.
 
     Parameters
@@ -383,7 +382,6 @@ def draw_network(
     max_units : int >= 2, the most units drawn per layer
     show_labels : name the units (``x_1``, ``h^(l)_1`` for hidden layer ``l``, ``y_hat``) and the
         layers below them
-    cmap : colormap for the weight signs
     title : Axes title
 
     Returns
@@ -411,7 +409,6 @@ def draw_network(
     def slot_of(l, k):  # the ellipsis takes a slot before the last unit
         return k if k < max_units - 1 or sizes[l] <= max_units else k + 1
 
-    colormap = plt.get_cmap(cmap)
     wmax = 1.0
     if params is not None:
         wmax = max(float(np.max(np.abs(params[f"W{l}"]))) for l in range(1, len(sizes)))
@@ -424,7 +421,7 @@ def draw_network(
                     color, lw = "#9a9a9a", 0.8
                 else:
                     w = float(params[f"W{l}"][i, j])
-                    color = colormap(0.5 + 0.5 * np.clip(w / wmax, -1, 1))
+                    color = signed_color(w, wmax)
                     lw = 0.4 + 3.6 * min(abs(w) / wmax, 1.0)
                 ax.plot([l - 1, l], [y0, y1], color=color, lw=lw, zorder=1, solid_capstyle="round")
     L = len(sizes) - 1
