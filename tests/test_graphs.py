@@ -184,9 +184,9 @@ def test_network_weights_set_width_and_colour():
     colours = [line.get_color() for line in ax.lines]
     for w, c in zip(weights, colours, strict=True):
         if w > 0:
-            assert c[2] > c[0], (w, c)  # positive weights blue
+            assert c[0] > c[2], (w, c)  # positive weights red (plots.SIGNED_CMAP)
         elif w < 0:
-            assert c[0] > c[2], (w, c)  # negative weights red
+            assert c[2] > c[0], (w, c)  # negative weights blue
 
 
 def test_network_rejects_bad_sizes_and_params():
