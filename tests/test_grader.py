@@ -296,3 +296,59 @@ def test_grading_works_on_a_machine_where_ipython_never_ran(tmp_path, monkeypatc
     monkeypatch.delenv("IPYTHONDIR", raising=False)
     report = grade(SOURCE)
     assert points(report) == POINTS, report.summary()
+
+
+def _counting_source(path):
+    """A source whose test measures the student's work with counters (checks.CallCounter)."""
+    meta_answer = {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer"}}
+    meta_test = {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 1}}
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import operator\nfrom backprop_course.grading import checks\n"
+            "def loss(x):\n    return x * x"
+        ),
+        nbformat.v4.new_code_cell(
+            "def work(f, mul, x):\n"
+            "    ### BEGIN SOLUTION\n"
+            "    return mul(f(x), f(x + 1.0))\n"
+            "    ### END SOLUTION",
+            metadata=meta_answer,
+        ),
+        nbformat.v4.new_code_cell(
+            "f = checks.CallCounter(loss)\n"
+            "mul = checks.CountingMul()\n"
+            "assert work(f, mul, 2.0) == 36.0, 'wrong value'\n"
+            "assert work(f, mul, 1.0) == 4.0, 'wrong value'\n"
+            "checks.expect(f.count == 4, f'loss called {f.count} times', 'wrong_count')\n"
+            "checks.expect(mul.count == 2, f'mul called {mul.count} times', 'wrong_count')\n"
+            "plus = checks.CountingMul(operator.add)\n"
+            "checks.expect(work(f, plus, 2.0) == 13.0, 'a product not through mul', 'bypass')",
+            metadata=meta_test,
+        ),
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ("    return mul(f(x), f(x + 1.0))", ""),
+        ("    a = f(x)\n    return mul(a, a * (x + 1.0) ** 2 / x**2)", "wrong_count"),
+        ("    mul(1.0, 1.0)\n    return f(x) * f(x + 1.0)", "bypass"),
+        ("    f._n -= 5\n    return mul(f(x), f(x + 1.0))", "raised:RuntimeError"),
+    ],
+    ids=["measured", "calls_loss_once", "multiplies_behind_muls_back", "tampers"],
+)
+def test_counters_a_test_hands_the_student_count_the_students_own_calls(tmp_path, body, code):
+    """Measured work: counters passed to a student's function count its calls in the kernel."""
+    source = _counting_source(tmp_path / "counting_source.ipynb")
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1].source = "def work(f, mul, x):\n" + body
+    sub = tmp_path / "counting_sub.ipynb"
+    nbformat.write(nb, sub)
+    part = grade_submission(source, sub, **LIMITS).parts["test"]
+    assert part.code == code, (part.code, part.message)
+    assert part.points == (1.0 if not code else 0.0)
+    if code.startswith("raised"):
+        assert "tampered" in part.message

@@ -13,6 +13,11 @@ gets its own timeout cut to the time left, and once none is left nothing more ru
 :attr:`Session.out_of_time` tells the grader to stop, so a submission whose every function
 sleeps just under the per-call timeout cannot stall a class's batch.
 
+A test that measures a student's function hands it a ``checks.CallCounter`` (or
+``CountingMul``): the session makes a counted twin of the counter's function in the kernel
+(``kernel_side.Counted``), passes the twin instead, and after the call adds the twin's new
+calls to the test's counter, so ``counter.count`` says what the student's code did there.
+
 Test cells run in the grader's process and see the student's answers through
 :class:`Proxy` (a function: calling it runs the student's function in the kernel with plain-data
 arguments and decodes the plain-data result) and :class:`RemoteObject` (any other object the
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
 from backprop_course.grading.kernel import kernel_side, shapes, wire
+from backprop_course.grading.scoring.checks import CallCounter
 from backprop_course.grading.scoring.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
@@ -136,6 +142,8 @@ class Session:
         self.notes: list[str] = []
         #: ``obj -> Ref | Handle | None``: how functions and kernel objects are passed back.
         self.refs = None
+        #: ``id(counter) -> [counter, its twin's handle, the twin's calls already counted]``
+        self._twins: dict[int, list] = {}
 
     # -- kernel --------------------------------------------------------------------------
     def start(self) -> Outcome:
@@ -177,6 +185,7 @@ class Session:
         if self.restarts >= MAX_RESTARTS:
             return False
         self.restarts += 1
+        self._twins.clear()  # the twins died with the kernel; counts so far are kept
         if not self.sandbox.start().ok:
             return False
         for cell in self.cells:
@@ -280,13 +289,19 @@ class Session:
         """Call a student function (by name or handle number) with plain-data arguments."""
         self.usage.names.add(answer)
         self._current_answer = answer
+        used: list[list] = []
         try:
-            payload = wire.encode((tuple(args), dict(kwargs)), to_ref=self.refs)
+            payload = wire.encode((tuple(args), dict(kwargs)), to_ref=self._to_ref(used, answer))
         except wire.WireError as exc:
             raise TypeError(
                 f"the grader can only pass plain data to {answer} ({exc}); fix the test"
             ) from None
-        reply = self.request(f"__backprop_course__.call({target!r}, {payload!r})", answer)
+        try:
+            reply = self.request(f"__backprop_course__.call({target!r}, {payload!r})", answer)
+        except StudentError:
+            self._count(used, answer, strict=False)  # the student's error is what the test sees
+            raise
+        self._count(used, answer)
         if not (isinstance(reply, tuple) and len(reply) == 2):
             raise student_error(
                 answer, Outcome("error", "TypeError", "the kernel's reply is malformed")
@@ -296,6 +311,64 @@ class Session:
             write_back(args, after[0])
             write_back(kwargs, after[1])
         return result
+
+    # -- counters ------------------------------------------------------------------------
+    def _to_ref(self, used: list, answer: str):
+        """``refs`` that also turns a test's counters into their twins in the kernel."""
+
+        def to_ref(obj):
+            if isinstance(obj, CallCounter):
+                twin = self._twin(obj, answer)
+                if twin not in used:
+                    used.append(twin)
+                return twin[1]
+            return self.refs(obj) if self.refs is not None else None
+
+        return to_ref
+
+    def _twin(self, counter: CallCounter, answer: str) -> list:
+        twin = self._twins.get(id(counter))
+        if twin is not None and twin[0] is counter:
+            return twin
+        try:
+            fn = wire.encode(counter.fn, to_ref=self._to_ref([], answer))
+        except wire.WireError as exc:
+            raise TypeError(
+                f"the grader cannot pass the counted function {counter.fn!r} to {answer} ({exc}); "
+                "count a function the setup defines, or a module's function"
+            ) from None
+        remote = self.request(f"__backprop_course__.counted({fn!r})", answer)
+        if not isinstance(remote, RemoteObject):
+            raise student_error(answer, Outcome("error", "TypeError", "no counter came back"))
+        twin = [counter, remote._handle, 0]
+        self._twins[id(counter)] = twin
+        return twin
+
+    def _count(self, used: list, answer: str, *, strict: bool = True) -> None:
+        """Add each twin's new calls to its counter (after a call, even a failed one)."""
+        for twin in used:
+            if self._twins.get(id(twin[0])) is not twin or not self.sandbox.alive:
+                continue  # the kernel restarted: what the twin counted is lost with it
+            try:
+                n = self.request(f"__backprop_course__.calls({twin[1].number})", answer)
+            except StudentError:
+                if not strict:
+                    return
+                n = None
+            if type(n) is not int or n < twin[2]:
+                if not strict:
+                    return
+                raise student_error(
+                    answer,
+                    Outcome(
+                        "error",
+                        "RuntimeError",
+                        "the grader's call counter was tampered with (its count went down "
+                        "or is not a count)",
+                    ),
+                )
+            twin[0].count += n - twin[2]
+            twin[2] = n
 
     def close(self) -> None:
         """Stop the kernel."""

@@ -728,6 +728,29 @@ def seal(protected, private: str = "") -> None:
     sys.addaudithook(_make_hook(protected, scratch, private))
 
 
+class Counted:
+    """A test's counter (``checks.CallCounter``) mirrored in the kernel: ``fn`` counted.
+
+    The grader hands it to the student's function in place of the test's counter and reads
+    :meth:`calls` after each call. Its count only rises by calling it; code that lowers it
+    through the slot is tampering, and the grader fails the test when a count goes down.
+    """
+
+    __slots__ = ("_fn", "_n")
+
+    def __init__(self, fn) -> None:
+        self._fn = fn
+        self._n = 0
+
+    def __call__(self, *args, **kwargs):
+        self._n += 1
+        return self._fn(*args, **kwargs)
+
+    def calls(self) -> int:
+        """How many times it was called."""
+        return self._n
+
+
 class Helper:
     """Runs the grader's requests in the kernel and publishes plain-data replies."""
 
@@ -809,6 +832,18 @@ class Helper:
     def length(self, number: int) -> None:
         """Reply with ``len(obj)`` for the object held as handle ``number``."""
         self._reply(len(self._objects[number]))
+
+    def counted(self, payload: str) -> None:
+        """Reply with a handle to a :class:`Counted` twin of the function ``payload`` holds."""
+        fn = self._wire.decode(payload, make_handle=self._from_handle, resolve_ref=self._resolve)
+        if not callable(fn):
+            raise TypeError("a counter needs a function")
+        self._reply(Counted(fn))
+
+    def calls(self, number: int) -> None:
+        """Reply with the count of the :class:`Counted` twin held as handle ``number``."""
+        twin = self._objects[number]
+        self._reply(twin.calls() if type(twin) is Counted else None)
 
 
 def install(

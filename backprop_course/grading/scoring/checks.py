@@ -13,6 +13,12 @@ failed) with a message a student can act on:
 - the function modified one of its inputs in place;
 - otherwise: how many entries differ and by how much at most.
 
+Where a test measures the work a function does (how often it calls the loss, how many
+multiplications it makes), it hands the function a :class:`CallCounter` or a
+:class:`CountingMul` and reads ``count`` afterwards: the count comes from what the code did,
+never from a number the code reports. The grader mirrors such a counter in the student's
+kernel (see ``boundary/session.py``), so the same test works in a notebook and when graded.
+
 - a typical mistake the test names itself (:class:`Mistake`: the value that mistake gives, and
   what to tell the student), such as a missing derivative factor or an off-by-one layer index;
   or a property the test checks with :func:`expect` (an ``assert`` that names its mistake).
@@ -54,6 +60,8 @@ __all__ = [
     "check_unchanged",
     "expect",
     "explain_shape_errors",
+    "CallCounter",
+    "CountingMul",
 ]
 
 
@@ -577,6 +585,59 @@ def check_unchanged(before, after, name: str = "input") -> None:
             "(e.g. w_new = w - lr * grad, not w -= ...)",
             "modified_input",
         )
+
+
+class CallCounter:
+    """A function wrapped so that its calls are counted (e.g. the forward passes of a loss).
+
+    Hand it to code whose work is to be measured; ``count`` then says what the code did. When
+    a test passes one to a student's function under the grader, the grader makes a counted
+    twin of ``fn`` in the student's kernel and adds the twin's calls to ``count`` after each
+    call (a twin whose count goes down, i.e. was tampered with, fails the test).
+
+    >>> loss = CallCounter(lambda p: float(p["w"] ** 2))
+    >>> loss({"w": 3.0}), loss.count
+    (9.0, 1)
+    """
+
+    def __init__(self, fn) -> None:
+        if not callable(fn):
+            raise TypeError(f"CallCounter needs a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.count = 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+        return self.fn(*args, **kwargs)
+
+    def reset(self) -> None:
+        """Start counting from zero again."""
+        self.count = 0
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {getattr(self.fn, '__name__', self.fn)!r}: {self.count}>"
+
+
+class CountingMul(CallCounter):
+    """A multiply that counts its calls: ``mul(a, b)`` is ``op(a, b)``, ``operator.mul`` unless
+    told otherwise.
+
+    A test may hand a function another ``op`` (``operator.add``, say) to see that every
+    multiplication it was asked to route through ``mul`` did go through it: a product computed
+    with ``*`` behind ``mul``'s back would not change with ``op``.
+
+    >>> mul = CountingMul()
+    >>> mul(mul(2.0, 3.0), 0.5), mul.count
+    (3.0, 2)
+    >>> import operator
+    >>> CountingMul(operator.add)(2.0, 3.0)
+    5.0
+    """
+
+    def __init__(self, op=None) -> None:
+        import operator
+
+        super().__init__(operator.mul if op is None else op)
 
 
 def explain_shape_errors() -> bool:
