@@ -249,28 +249,42 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return A @ w + c",
         "quadratic_gradient_tests",
         "assumes A symmetric",
-        "wrong_values",
+        "assumes_symmetric",
     ),
     (
         "quadratic_gradient",
         "return (A + A.T) @ w + c",
         "quadratic_gradient_tests",
         "factor 2 on the quadratic term",
-        "wrong_values",
+        "missing_half",
     ),
     (
         "quadratic_gradient",
         "return 0.5 * (A + A.T) @ w",
         "quadratic_gradient_tests",
         "forgot c",
-        "wrong_values",
+        "missing_linear_term",
     ),
     (
         "quadratic_gradient",
         "return A.T @ w + c",
         "quadratic_gradient_tests",
         "only the transpose",
-        "wrong_values",
+        "only_transpose",
+    ),
+    (
+        "quadratic_gradient",
+        "return -(0.5 * (A + A.T) @ w + c)",
+        "quadratic_gradient_tests",
+        "wrong sign",
+        "wrong_sign",
+    ),
+    (
+        "quadratic_gradient",
+        "return w @ A + c",
+        "quadratic_gradient_tests",
+        "operands of @ swapped (w @ A is A^T w)",
+        "only_transpose",
     ),
     (
         "gradient_descent",
@@ -278,7 +292,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "    path.append(w)\nreturn np.array(path)",
         "gradient_descent_tests",
         "path misses w0 (off by one)",
-        "wrong_shape",
+        "off_by_one_step",
     ),
     (
         "gradient_descent",
@@ -294,7 +308,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "    path.append(w)\nreturn np.array(path)",
         "gradient_descent_tests",
         "appends the same array each step",
-        "assertion",
+        "same_array_appended",
     ),
     (
         "gradient_descent",
@@ -310,35 +324,58 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return np.array([w0 * (1 - lr * np.array([1.0, 10.0])) ** t for t in range(n_steps + 1)])",
         "gradient_descent_tests",
         "cheat: the closed form of the public test's bowl, never calls grad_fn",
-        "wrong_values",
+        "hard_coded",
+    ),
+    (
+        "gradient_descent",
+        "w = np.array(w0, dtype=float)\npath = [w]\nfor _ in range(n_steps - 1):\n    w = w - lr * grad_fn(w)\n"
+        "    path.append(w)\nreturn np.array(path)",
+        "gradient_descent_tests",
+        "one step too few (off by one)",
+        "off_by_one_step",
+    ),
+    (
+        "gradient_descent",
+        "w = np.array(w0, dtype=float)\npath = [w]\nfor _ in range(n_steps + 1):\n    w = w - lr * grad_fn(w)\n"
+        "    path.append(w)\nreturn np.array(path)",
+        "gradient_descent_tests",
+        "one step too many (off by one)",
+        "off_by_one_step",
     ),
     (
         "max_stable_lr",
         "return float(1.0 / np.max(np.linalg.eigvalsh(A)))",
         "max_stable_lr_tests",
         "1/lambda_max",
-        "assertion",
+        "factor_2",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.min(np.linalg.eigvalsh(A)))",
         "max_stable_lr_tests",
         "2/lambda_min",
-        "assertion",
+        "uses_lambda_min",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.max(np.diag(A)))",
         "max_stable_lr_tests",
         "largest diagonal entry",
-        "assertion",
+        "uses_diagonal",
     ),
     (
         "max_stable_lr",
         "return float(2.0 / np.trace(A))",
         "max_stable_lr_tests",
         "trace instead of lambda_max",
-        "assertion",
+        "uses_trace",
+    ),
+    (
+        "max_stable_lr",
+        "return float(-2.0 / np.max(np.linalg.eigvalsh(A)))",
+        "max_stable_lr_tests",
+        "wrong sign",
+        "wrong_sign",
     ),
     (
         "fit_linear_regression",
@@ -368,7 +405,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "forgot the bias",
-        "wrong_value",
+        "biases_not_updated",
     ),
     (
         "fit_linear_regression",
@@ -378,7 +415,7 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "losses miss the start (off by one)",
-        "wrong_shape",
+        "off_by_one_step",
     ),
     (
         "fit_linear_regression",
@@ -402,7 +439,27 @@ MUTANTS["02_gradient_descent.ipynb"] = [
         "return w, float(b), np.array(losses)",
         "fit_linear_regression_tests",
         "cheat: least squares (with a made-up loss curve) for long runs, gradient descent for short ones",
-        "wrong_values",
+        "losses_not_from_descent",
+    ),
+    (
+        "fit_linear_regression",
+        "X = np.asarray(X, dtype=float)\nn = X.shape[0]\nw, b = np.zeros(X.shape[1]), 0.0\nlosses = []\n"
+        "for step in range(n_steps + 1):\n    r = X @ w + b - y\n    losses.append(np.mean(r**2))\n"
+        "    if step == n_steps:\n        break\n    w = w - lr * (2 / n) * (X @ r)\n    b = b - lr * (2 / n) * np.sum(r)\n"
+        "return w, float(b), np.array(losses)",
+        "fit_linear_regression_tests",
+        "X @ r instead of X.T @ r",
+        "shape_error",
+    ),
+    (
+        "fit_linear_regression",
+        "X = np.asarray(X, dtype=float)\nn = X.shape[0]\nw, b = np.zeros(X.shape[1]), 0.0\nlosses = []\n"
+        "for step in range(n_steps + 1):\n    r = X @ w + b - y\n    losses.append(np.mean(r**2))\n"
+        "    w = w - lr * (2 / n) * (X.T @ r)\n    b = b - lr * (2 / n) * np.sum(r)\n"
+        "return w, float(b), np.array(losses)",
+        "fit_linear_regression_tests",
+        "one step too many: updates after the last loss too (off by one)",
+        "off_by_one_step",
     ),
 ]
 _FD = (
@@ -1563,7 +1620,6 @@ def _generic(code: str) -> bool:
 #: Notebooks whose public tests do not yet name every mistake of their bank (issue 12): the
 #: test is expected to fail there, strictly, so it reports when one becomes fully named.
 NOT_YET_NAMED = {
-    "02_gradient_descent.ipynb",
     "03_naive_gradients.ipynb",
     "05_matrix_backprop.ipynb",
     "06_training_with_sgd.ipynb",
