@@ -1141,14 +1141,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]",
         "minibatch_indices_tests",
         "drops the last partial batch",
-        "assertion",
+        "drops_last_batch",
     ),
     (
         "minibatch_indices",
         "order = np.arange(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "no shuffle",
-        "assertion",
+        "no_shuffle",
     ),
     (
         "minibatch_indices",
@@ -1156,14 +1156,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [rng.integers(0, n, size=min(batch_size, n - s)) for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "samples with replacement",
-        "assertion",
+        "repeated_index",
     ),
     (
         "minibatch_indices",
         "order = np.random.default_rng().permutation(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "ignores the seed",
-        "assertion",
+        "ignores_seed",
     ),
     (
         "minibatch_indices",
@@ -1171,7 +1171,23 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "cheat: shuffles only for the public test's n",
-        "assertion",
+        "shuffle_depends_on_n",
+    ),
+    (
+        "minibatch_indices",
+        "order = np.random.default_rng(seed).permutation(n)\n"
+        "return [order[i * batch_size : (i + 1) * batch_size] for i in range(n // batch_size + 1)]",
+        "minibatch_indices_tests",
+        "off by one: an empty last batch when batch_size divides n",
+        "empty_batch",
+    ),
+    (
+        "minibatch_indices",
+        "order = np.random.default_rng(seed).permutation(n)\n"
+        "return [order[s : s + batch_size - 1] for s in range(0, n, batch_size)]",
+        "minibatch_indices_tests",
+        "off by one: the slice end taken as inclusive (batches one short)",
+        "off_by_one_slice",
     ),
     (
         "sgd_step",
