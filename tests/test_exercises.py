@@ -1122,6 +1122,11 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "wrong_shape",
     ),
 ]
+_INIT6 = (
+    "rng = np.random.default_rng(seed)\nparams = {}\nfor l in range(1, len(sizes)):\n"
+    "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])\n"
+    "    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params"
+)
 _TRAIN6 = (
     "X = np.asarray(X, dtype=float)\ny = np.asarray(y, dtype=float)\n"
     "rng = np.random.default_rng(seed)\nparams = {}\nfor l in range(1, len(sizes)):\n"
@@ -1216,7 +1221,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "all-zero weights (symmetry)",
-        "assertion",
+        "symmetric_init",
     ),
     (
         "init_params",
@@ -1224,7 +1229,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l]))\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "no 1/sqrt(d_in) scaling",
-        "assertion",
+        "missing_init_scaling",
     ),
     (
         "init_params",
@@ -1240,7 +1245,45 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "off by one: misses the last layer",
-        "assertion",
+        "off_by_one_layer",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.sqrt(sizes[l - 1])", "np.sqrt(sizes[l])"),
+        "init_params_tests",
+        "off by one: scales by 1/sqrt(d_out), the next layer's size",
+        "scaled_by_d_out",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.sqrt(sizes[l - 1])", "sizes[l - 1]"),
+        "init_params_tests",
+        "divides by d_in (the variance) instead of sqrt(d_in)",
+        "variance_not_std",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("default_rng(seed)", "default_rng()"),
+        "init_params_tests",
+        "ignores the seed",
+        "ignores_seed",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("range(1, len(sizes))", "range(len(sizes) - 1)")
+        .replace("sizes[l - 1], sizes[l]", "sizes[l], sizes[l + 1]")
+        .replace("np.sqrt(sizes[l - 1])", "np.sqrt(sizes[l])")
+        .replace("np.zeros(sizes[l])", "np.zeros(sizes[l + 1])"),
+        "init_params_tests",
+        "off by one: numbers the layers from 0 (W0, b0, ...)",
+        "off_by_one_layer",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.zeros(sizes[l])", "rng.normal(size=sizes[l])"),
+        "init_params_tests",
+        "random biases",
+        "nonzero_bias",
     ),
     (
         "train_mlp",
