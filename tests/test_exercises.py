@@ -1213,7 +1213,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return {k: params[k] - grads[k] for k in params}",
         "sgd_step_tests",
         "forgot the learning rate",
-        "factor_2",
+        "missing_learning_rate",
     ),
     (
         "init_params",
