@@ -1482,6 +1482,11 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "modified_input",
     ),
 ]
+_INIT6 = (
+    "rng = np.random.default_rng(seed)\nparams = {}\nfor l in range(1, len(sizes)):\n"
+    "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])\n"
+    "    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params"
+)
 _TRAIN6 = (
     "X = np.asarray(X, dtype=float)\ny = np.asarray(y, dtype=float)\n"
     "rng = np.random.default_rng(seed)\nparams = {}\nfor l in range(1, len(sizes)):\n"
@@ -1501,14 +1506,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n - batch_size + 1, batch_size)]",
         "minibatch_indices_tests",
         "drops the last partial batch",
-        "assertion",
+        "drops_last_batch",
     ),
     (
         "minibatch_indices",
         "order = np.arange(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "no shuffle",
-        "assertion",
+        "no_shuffle",
     ),
     (
         "minibatch_indices",
@@ -1516,14 +1521,14 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [rng.integers(0, n, size=min(batch_size, n - s)) for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "samples with replacement",
-        "assertion",
+        "repeated_index",
     ),
     (
         "minibatch_indices",
         "order = np.random.default_rng().permutation(n)\nreturn [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "ignores the seed",
-        "assertion",
+        "ignores_seed",
     ),
     (
         "minibatch_indices",
@@ -1531,7 +1536,23 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return [order[s : s + batch_size] for s in range(0, n, batch_size)]",
         "minibatch_indices_tests",
         "cheat: shuffles only for the public test's n",
-        "assertion",
+        "shuffle_depends_on_n",
+    ),
+    (
+        "minibatch_indices",
+        "order = np.random.default_rng(seed).permutation(n)\n"
+        "return [order[i * batch_size : (i + 1) * batch_size] for i in range(n // batch_size + 1)]",
+        "minibatch_indices_tests",
+        "off by one: an empty last batch when batch_size divides n",
+        "empty_batch",
+    ),
+    (
+        "minibatch_indices",
+        "order = np.random.default_rng(seed).permutation(n)\n"
+        "return [order[s : s + batch_size - 1] for s in range(0, n, batch_size)]",
+        "minibatch_indices_tests",
+        "off by one: the slice end taken as inclusive (batches one short)",
+        "off_by_one_slice",
     ),
     (
         "sgd_step",
@@ -1552,7 +1573,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "return {k: params[k] - grads[k] for k in params}",
         "sgd_step_tests",
         "forgot the learning rate",
-        "factor_2",
+        "missing_learning_rate",
     ),
     (
         "init_params",
@@ -1560,7 +1581,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "all-zero weights (symmetry)",
-        "assertion",
+        "symmetric_init",
     ),
     (
         "init_params",
@@ -1568,7 +1589,7 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l]))\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "no 1/sqrt(d_in) scaling",
-        "assertion",
+        "missing_init_scaling",
     ),
     (
         "init_params",
@@ -1584,42 +1605,122 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "    params[f'W{l}'] = rng.normal(size=(sizes[l - 1], sizes[l])) / np.sqrt(sizes[l - 1])\n    params[f'b{l}'] = np.zeros(sizes[l])\nreturn params",
         "init_params_tests",
         "off by one: misses the last layer",
-        "assertion",
+        "off_by_one_layer",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.sqrt(sizes[l - 1])", "np.sqrt(sizes[l])"),
+        "init_params_tests",
+        "off by one: scales by 1/sqrt(d_out), the next layer's size",
+        "scaled_by_d_out",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.sqrt(sizes[l - 1])", "sizes[l - 1]"),
+        "init_params_tests",
+        "divides by d_in (the variance) instead of sqrt(d_in)",
+        "variance_not_std",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("default_rng(seed)", "default_rng()"),
+        "init_params_tests",
+        "ignores the seed",
+        "ignores_seed",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("range(1, len(sizes))", "range(len(sizes) - 1)")
+        .replace("sizes[l - 1], sizes[l]", "sizes[l], sizes[l + 1]")
+        .replace("np.sqrt(sizes[l - 1])", "np.sqrt(sizes[l])")
+        .replace("np.zeros(sizes[l])", "np.zeros(sizes[l + 1])"),
+        "init_params_tests",
+        "off by one: numbers the layers from 0 (W0, b0, ...)",
+        "off_by_one_layer",
+    ),
+    (
+        "init_params",
+        _INIT6.replace("np.zeros(sizes[l])", "rng.normal(size=sizes[l])"),
+        "init_params_tests",
+        "random biases",
+        "nonzero_bias",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("params = {k: params[k] - lr", "new = {k: params[k] - lr"),
         "train_mlp_tests",
         "discards the updated parameters",
-        "assertion",
+        "params_not_updated",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("seed + 1 + epoch", "seed"),
         "train_mlp_tests",
         "same shuffle every epoch",
-        "wrong_values",
+        "same_shuffle_every_epoch",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("history.append(np.mean(losses))", "history.append(losses[-1])"),
         "train_mlp_tests",
         "records the last batch loss",
-        "wrong_values",
+        "last_batch_loss",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("history.append(np.mean(losses))", "history.append(np.sum(losses))"),
         "train_mlp_tests",
         "sums the batch losses instead of averaging them",
-        "proportional",
+        "sums_batch_losses",
     ),
     (
         "train_mlp",
         _TRAIN6.replace("loss_and_grads(params, X[idx], y[idx])", "loss_and_grads(params, X, y)"),
         "train_mlp_tests",
         "full batch instead of the mini-batch",
-        "wrong_values",
+        "full_batch",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("params[k] - lr * grads[k]", "params[k] + lr * grads[k]"),
+        "train_mlp_tests",
+        "wrong sign: gradient ascent",
+        "wrong_sign",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("range(epochs)", "range(epochs - 1)"),
+        "train_mlp_tests",
+        "off by one: one epoch too few",
+        "off_by_one_epoch",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("range(epochs)", "range(epochs + 1)"),
+        "train_mlp_tests",
+        "off by one: one epoch too many",
+        "off_by_one_epoch",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("history.append(np.mean(losses))", "history.extend(losses)"),
+        "train_mlp_tests",
+        "records every batch loss instead of one mean per epoch",
+        "records_every_batch",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("seed + 1 + epoch", "seed + epoch"),
+        "train_mlp_tests",
+        "off by one: shuffles epoch e with seed + e",
+        "off_by_one_seed",
+    ),
+    (
+        "train_mlp",
+        _TRAIN6.replace("range(epochs)", "range(1, epochs + 1)"),
+        "train_mlp_tests",
+        "off by one: counts the epochs from 1 (shuffle seeds shifted)",
+        "off_by_one_seed",
     ),
 ]
 
@@ -1861,20 +1962,7 @@ def _generic(code: str) -> bool:
     return code in GENERIC or code.startswith("error:")
 
 
-#: Notebooks whose public tests do not yet name every mistake of their bank (issue 12): the
-#: test is expected to fail there, strictly, so it reports when one becomes fully named.
-NOT_YET_NAMED = {"06_training_with_sgd.ipynb"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 12: not yet named"))
-        if n in NOT_YET_NAMED
-        else n
-        for n in NOTEBOOKS
-    ],
-)
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_every_wrong_answer_gets_its_named_diagnosis(name):
     """Is each mistake of the bank named (its own code), not merely failed?"""
     unnamed = [f"{m[3]!r}: declared {m[4]!r}" for m in MUTANTS[name] if _generic(m[4])]
