@@ -164,35 +164,48 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(tmp_path, m
     assert rows[1:] == ["doomed,invalid,0,0,0,0,6", "good,graded,2,3,1,6,6"]
 
 
+def _one_answer_source(path, setup: str, answer: str, tests: dict[str, str]):
+    """A source notebook: a setup cell, one answer cell, and test cells worth 1 point each."""
+    meta = {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer"}}
+    cells = [
+        nbformat.v4.new_code_cell(setup),
+        nbformat.v4.new_code_cell(answer, metadata=meta),
+    ]
+    for gid, test in tests.items():
+        meta = {"nbgrader": {"solution": False, "grade": True, "grade_id": gid, "points": 1}}
+        cells.append(nbformat.v4.new_code_cell(test, metadata=meta))
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def _graded_with(source, answer: str):
+    """Grade ``source`` with its answer cell replaced by ``answer``."""
+    nb = nbformat.read(source, as_version=4)
+    nb.cells[1].source = answer
+    sub = source.with_name(f"{source.stem}_sub.ipynb")
+    nbformat.write(nb, sub)
+    return grade_submission(source, sub, **LIMITS)
+
+
 def _in_place_source(path):
     """A source whose test checks that the student's function leaves its arguments alone."""
-    meta_answer = {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer"}}
-    meta_test = {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 1}}
-    cells = [
-        nbformat.v4.new_code_cell("import numpy as np\nW0 = np.ones(3)"),
-        nbformat.v4.new_code_cell(
-            "def step(w, grads, lr):\n"
-            "    ### BEGIN SOLUTION\n"
-            "    return {k: w[k] - lr * grads[k] for k in w}\n"
-            "    ### END SOLUTION",
-            metadata=meta_answer,
-        ),
-        nbformat.v4.new_code_cell(
-            "w = {'W': W0, 'b': [0.0, 1.0]}\n"
+    return _one_answer_source(
+        path,
+        "import numpy as np\nW0 = np.ones(3)",
+        "def step(w, grads, lr):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return {k: w[k] - lr * grads[k] for k in w}\n"
+        "    ### END SOLUTION",
+        {
+            "test": "w = {'W': W0, 'b': [0.0, 1.0]}\n"
             "saved = {'W': W0.copy(), 'b': [0.0, 1.0]}\n"
             "new = step(w, {'W': np.ones(3), 'b': [1.0, 1.0]}, 0.5)\n"
             "assert np.allclose(new['W'], 0.5), 'wrong update'\n"
             "assert np.array_equal(w['W'], saved['W']), 'step changed the weights it was given'\n"
             "assert w['b'] == saved['b'], 'step changed the bias list it was given'",
-            metadata=meta_test,
-        ),
-        nbformat.v4.new_code_cell(
-            "assert np.array_equal(W0, np.ones(3)), 'W0 leaked from the test before'",
-            metadata={"nbgrader": {**meta_test["nbgrader"], "grade_id": "test2"}},
-        ),
-    ]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
-    return path
+            "test2": "assert np.array_equal(W0, np.ones(3)), 'W0 leaked from the test before'",
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,11 +218,7 @@ def _in_place_source(path):
 )
 def test_in_place_changes_to_arguments_are_seen_by_the_test(tmp_path, body, passed):
     source = _in_place_source(tmp_path / "inplace_source.ipynb")
-    nb = nbformat.read(source, as_version=4)
-    nb.cells[1].source = "def step(w, grads, lr):\n" + body
-    sub = tmp_path / "inplace_sub.ipynb"
-    nbformat.write(nb, sub)
-    report = grade_submission(source, sub, **LIMITS)
+    report = _graded_with(source, "def step(w, grads, lr):\n" + body)
     assert report.parts["test"].points == (1.0 if passed else 0.0), report.summary()
     if not passed:
         assert "changed the" in report.parts["test"].message
@@ -300,34 +309,25 @@ def test_grading_works_on_a_machine_where_ipython_never_ran(tmp_path, monkeypatc
 
 def _counting_source(path):
     """A source whose test measures the student's work with counters (checks.CallCounter)."""
-    meta_answer = {"nbgrader": {"solution": True, "grade": False, "grade_id": "answer"}}
-    meta_test = {"nbgrader": {"solution": False, "grade": True, "grade_id": "test", "points": 1}}
-    cells = [
-        nbformat.v4.new_code_cell(
-            "import operator\nfrom backprop_course.grading import checks\n"
-            "def loss(x):\n    return x * x"
-        ),
-        nbformat.v4.new_code_cell(
-            "def work(f, mul, x):\n"
-            "    ### BEGIN SOLUTION\n"
-            "    return mul(f(x), f(x + 1.0))\n"
-            "    ### END SOLUTION",
-            metadata=meta_answer,
-        ),
-        nbformat.v4.new_code_cell(
-            "f = checks.CallCounter(loss)\n"
+    return _one_answer_source(
+        path,
+        "import operator\nfrom backprop_course.grading import checks\n"
+        "def loss(x):\n    return x * x",
+        "def work(f, mul, x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return mul(f(x), f(x + 1.0))\n"
+        "    ### END SOLUTION",
+        {
+            "test": "f = checks.CallCounter(loss)\n"
             "mul = checks.CountingMul()\n"
             "assert work(f, mul, 2.0) == 36.0, 'wrong value'\n"
             "assert work(f, mul, 1.0) == 4.0, 'wrong value'\n"
             "checks.expect(f.count == 4, f'loss called {f.count} times', 'wrong_count')\n"
             "checks.expect(mul.count == 2, f'mul called {mul.count} times', 'wrong_count')\n"
             "plus = checks.CountingMul(operator.add)\n"
-            "checks.expect(work(f, plus, 2.0) == 13.0, 'a product not through mul', 'bypass')",
-            metadata=meta_test,
-        ),
-    ]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
-    return path
+            "checks.expect(work(f, plus, 2.0) == 13.0, 'a product not through mul', 'bypass')"
+        },
+    )
 
 
 @pytest.mark.parametrize(
@@ -343,11 +343,7 @@ def _counting_source(path):
 def test_counters_a_test_hands_the_student_count_the_students_own_calls(tmp_path, body, code):
     """Measured work: counters passed to a student's function count its calls in the kernel."""
     source = _counting_source(tmp_path / "counting_source.ipynb")
-    nb = nbformat.read(source, as_version=4)
-    nb.cells[1].source = "def work(f, mul, x):\n" + body
-    sub = tmp_path / "counting_sub.ipynb"
-    nbformat.write(nb, sub)
-    part = grade_submission(source, sub, **LIMITS).parts["test"]
+    part = _graded_with(source, "def work(f, mul, x):\n" + body).parts["test"]
     assert part.code == code, (part.code, part.message)
     assert part.points == (1.0 if not code else 0.0)
     if code.startswith("raised"):
