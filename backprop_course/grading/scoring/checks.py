@@ -39,6 +39,7 @@ looks like the batch average 1/N is missing
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -634,10 +635,8 @@ class CountingMul(CallCounter):
     5.0
     """
 
-    def __init__(self, op=None) -> None:
-        import operator
-
-        super().__init__(operator.mul if op is None else op)
+    def __init__(self, op=operator.mul) -> None:
+        super().__init__(op)
 
 
 def explain_shape_errors() -> bool:
