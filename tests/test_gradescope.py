@@ -13,6 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from backprop_course.cli import main
@@ -94,30 +95,72 @@ def check_format(results: dict) -> None:
 
 
 def expected_visibility() -> dict[str, str]:
+    """Each part's test, after publication when it holds hidden tests; those parts also get a
+    visible, pointless "(public tests)" test shown at once."""
     nb = nbmod.read_notebook(SOLUTION)
-    return {
-        nbmod.grade_id(c): "after_published" if "### BEGIN HIDDEN TESTS" in c.source else "visible"
-        for c in nb.cells
-        if nbmod.role(c) == "test"
-    }
+    out = {}
+    for c in nb.cells:
+        if nbmod.role(c) == "test":
+            gid = nbmod.grade_id(c)
+            if "### BEGIN HIDDEN TESTS" in c.source:
+                out[f"{gid} (public tests)"] = "visible"
+                out[gid] = "after_published"
+            else:
+                out[gid] = "visible"
+    return out
 
 
 def test_the_solution_gets_full_marks_and_hidden_parts_wait_for_publication(autograder):
     root, env = autograder
     results = run(root, env, {"alice.ipynb": SOLUTION})
     points = dict(nbmod.graded_parts(nbmod.read_notebook(SOLUTION)))
-    assert {t["name"]: t["max_score"] for t in results["tests"]} == points
+    assert {t["name"]: t["max_score"] for t in results["tests"] if t["max_score"]} == points
     assert results["score"] == sum(points.values())
     assert all(t["status"] == "passed" for t in results["tests"])
     assert {t["name"]: t["visibility"] for t in results["tests"]} == expected_visibility()
+    assert all(t["max_score"] == 0 for t in results["tests"] if t["name"].endswith("tests)"))
 
 
 def test_the_stub_scores_zero(autograder):
     root, env = autograder
     results = run(root, env, {"02_gradient_descent.ipynb": EXERCISE})
-    assert results["score"] == 0.0 and len(results["tests"]) == 4
+    assert results["score"] == 0.0 and len(results["tests"]) == len(expected_visibility())
     assert all("not attempted" in t["output"] for t in results["tests"])
     assert {t["name"]: t["visibility"] for t in results["tests"]} == expected_visibility()
+
+
+def test_students_see_their_public_tests_at_once_and_nothing_of_the_hidden_ones(autograder):
+    """A public failure is shown with its message at once; a part that fails only in a
+    hidden test shows its public tests passed, and its score and message wait."""
+    root, env = autograder
+    nb = nbmod.read_notebook(EXERCISE)
+    for cell in nb.cells:
+        gid = nbmod.grade_id(cell)
+        if gid == "quadratic_gradient":  # forgot c: the public test names it
+            cell.source = "def quadratic_gradient(A, c, w):\n    return 0.5 * (A + A.T) @ w"
+        elif gid == "gradient_descent":  # right, except when n_steps is 0 (hidden tests only)
+            cell.source = (
+                "def gradient_descent(grad_fn, w0, lr, n_steps):\n"
+                "    path = [np.array(w0, dtype=float)]\n"
+                "    for _ in range(n_steps):\n"
+                "        path.append(path[-1] - lr * grad_fn(path[-1]))\n"
+                "    if n_steps == 0:\n"
+                "        raise ValueError('secret hidden input ' + repr(w0))\n"
+                "    return np.array(path)"
+            )
+    sub = root / "mixed.ipynb"
+    nbformat.write(nb, sub)
+    results = run(root, env, {"mixed.ipynb": sub})
+    tests = {t["name"]: t for t in results["tests"]}
+    public = tests["quadratic_gradient_tests (public tests)"]
+    assert public["status"] == "failed" and public["visibility"] == "visible"
+    assert public["output"] == tests["quadratic_gradient_tests"]["output"]  # the public message
+    assert "at line" in public["output"]
+    assert tests["quadratic_gradient_tests"]["visibility"] == "after_published"
+    hidden_fail = tests["gradient_descent_tests"]
+    assert hidden_fail["score"] == 0.0 and hidden_fail["visibility"] == "after_published"
+    shown = tests["gradient_descent_tests (public tests)"]
+    assert shown["status"] == "passed" and "secret" not in shown["output"]
 
 
 def test_no_notebook_or_two_notebooks_score_zero_and_say_why(autograder):
@@ -148,4 +191,8 @@ def test_parts_without_hidden_tests_are_visible_and_batch_results_know_the_hidde
     assert gradescope_results(report, hidden=set())["tests"][0]["visibility"] == "visible"
     # without `hidden`, the hidden parts are read from the report's source notebook
     assert expected_visibility()[part.grade_id] == "after_published"
-    assert gradescope_results(report)["tests"][0]["visibility"] == "after_published"
+    tests = gradescope_results(report)["tests"]
+    assert [(t["name"], t["visibility"]) for t in tests] == [
+        ("quadratic_gradient_tests (public tests)", "visible"),
+        ("quadratic_gradient_tests", "after_published"),
+    ]

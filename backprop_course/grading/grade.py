@@ -219,7 +219,8 @@ class _Grader:
                 gid, 0.0, max_points, "not attempted", "not attempted yet", "not_attempted"
             )
         message = result.message or "scored 0"
-        return PartResult(gid, 0.0, max_points, "failed", message, result.code or "scored_zero")
+        code = result.code or "scored_zero"
+        return PartResult(gid, 0.0, max_points, "failed", message, code, result.in_hidden)
 
 
 def _load_source(source: str | Path):

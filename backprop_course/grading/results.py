@@ -35,6 +35,8 @@ class PartResult:
     status: str
     message: str = ""
     code: str = ""
+    #: it failed in a hidden test, after all its public tests had passed
+    in_hidden: bool = False
 
     def __post_init__(self) -> None:
         if self.status not in PART_STATUSES:
@@ -187,33 +189,65 @@ def hidden_parts(source) -> frozenset[str]:
     )
 
 
+def _public_box(part: PartResult) -> dict:
+    """What a student may see of a part with hidden tests before publication: its public tests
+    (passed unless one of them failed), for no points; its score waits for publication."""
+    if part.status == "passed" or part.in_hidden:
+        status, output = (
+            "passed",
+            "all public tests passed (the hidden tests are shown once the grades are published)",
+        )
+    elif part.status == "partial":
+        status, output = (
+            "failed",
+            "partial credit (the details are shown once the grades are published)",
+        )
+    else:
+        status, output = "failed", f"{part.status}" + (f": {part.message}" if part.message else "")
+    return {
+        "name": f"{part.grade_id} (public tests)",
+        "score": 0.0,
+        "max_score": 0.0,
+        "status": status,
+        "output": output,
+        "visibility": VISIBLE,
+    }
+
+
 def gradescope_results(report: SubmissionReport, hidden=None) -> dict:
-    """Gradescope's ``results.json`` content for one submission (score, one test per part).
+    """Gradescope's ``results.json`` content for one submission (score, tests per part).
 
     A part in ``hidden`` (grade ids; default: :func:`hidden_parts` of ``report.source``) holds
-    hidden tests: its test is ``"after_published"``, so neither its score nor its message is
-    shown to the student before the grades are published; the other parts are ``"visible"``.
-    The grader's own stdout is never shown to students (``stdout_visibility: "hidden"``).
+    hidden tests. It becomes two Gradescope tests, as otter-grader does: ``"<part> (public
+    tests)"``, ``"visible"`` and worth no points, which says whether the public tests passed
+    (with their message when one failed), and ``"<part>"``, ``"after_published"``, with the
+    part's score and message, so neither is shown before the grades are published. The other
+    parts are one ``"visible"`` test each. The grader's own stdout is never shown to students
+    (``stdout_visibility: "hidden"``).
 
-    >>> part = PartResult("test_sum", points=1.0, max_points=2.0, status="partial")
+    >>> part = PartResult("test_sum", points=0.0, max_points=2.0, status="failed",
+    ...                   message="sum raised ValueError (in a hidden test)", in_hidden=True)
     >>> data = gradescope_results(SubmissionReport("s.ipynb", "a.ipynb", {"test_sum": part}),
     ...                           hidden={"test_sum"})
-    >>> data["score"], data["tests"][0]["visibility"], data["tests"][0]["status"]
-    (1.0, 'after_published', 'failed')
+    >>> [(t["name"], t["status"], t["visibility"]) for t in data["tests"]]
+    [('test_sum (public tests)', 'passed', 'visible'), ('test_sum', 'failed', 'after_published')]
     """
     if hidden is None:
         hidden = hidden_parts(report.source)
-    tests = [
-        {
-            "name": p.grade_id,
-            "score": p.points,
-            "max_score": p.max_points,
-            "status": "passed" if p.points == p.max_points else "failed",
-            "output": f"{p.status}" + (f": {p.message}" if p.message else ""),
-            "visibility": AFTER_PUBLISHED if p.grade_id in hidden else VISIBLE,
-        }
-        for p in report.parts.values()
-    ]
+    tests = []
+    for p in report.parts.values():
+        if p.grade_id in hidden:
+            tests.append(_public_box(p))
+        tests.append(
+            {
+                "name": p.grade_id,
+                "score": p.points,
+                "max_score": p.max_points,
+                "status": "passed" if p.points == p.max_points else "failed",
+                "output": f"{p.status}" + (f": {p.message}" if p.message else ""),
+                "visibility": AFTER_PUBLISHED if p.grade_id in hidden else VISIBLE,
+            }
+        )
     output = "\n".join(report.messages) if report.messages else report.status
     return {
         "score": report.total,

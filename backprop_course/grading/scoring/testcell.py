@@ -36,6 +36,8 @@ class TestOutcome:
     error: BaseException | None = None
     message: str = ""
     code: str = ""
+    #: the exception came from a hidden test: every public test of the cell had passed
+    in_hidden: bool = False
 
 
 def failure_code(exc: BaseException) -> str:
@@ -138,7 +140,9 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
             exec(compile(tree, filename, "exec"), scope)
             value = eval(compile(last, filename, "eval"), scope) if last is not None else None
     except Exception as exc:
-        return TestOutcome(0.0, exc, describe_error(exc, filename, source), failure_code(exc))
+        hidden = _where(exc, filename, source) == "in a hidden test"
+        message = describe_error(exc, filename, source)
+        return TestOutcome(0.0, exc, message, failure_code(exc), hidden)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         score = float(value)
         if not math.isfinite(score):
