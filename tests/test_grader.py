@@ -52,7 +52,7 @@ def test_a_wrong_answer_loses_exactly_its_part_and_keeps_the_message(tmp_path):
     part = report.parts["test_scaled_sum"]
     assert part.status == "failed"
     assert "column sums times c are wrong" in part.message
-    assert "line 4" in part.message
+    assert "line 4" in part.message and not part.in_hidden  # a public test failed
 
 
 def test_a_failing_hidden_test_is_named_hidden_without_its_code(tmp_path):
@@ -61,6 +61,7 @@ def test_a_failing_hidden_test_is_named_hidden_without_its_code(tmp_path):
     part = grade(submission(tmp_path, "cheat", {"scaled_sum": cheat})).parts["test_scaled_sum"]
     assert part.points == 0.0 and "hidden" in part.message
     assert "default_rng" not in part.message and "Z.sum" not in part.message
+    assert part.in_hidden  # every public test had passed (Gradescope shows that at once)
 
 
 def test_partial_credit_from_the_test_cells_last_expression(tmp_path):

@@ -228,6 +228,22 @@ def test_hand_edited_csv_and_gradescope_files_are_noted_not_refused(graded_class
     assert "grades.csv differs from the grader's JSON reports for 1 submission(s)" in text
 
 
+def test_failures_only_in_hidden_tests_are_counted(graded_class, tmp_path):
+    """A part failed after every public test passed (``in_hidden`` in the grader's JSON) is
+    counted apart: answers fitted to the public inputs, or edge cases nobody tried."""
+    folder = tmp_path / "grades"
+    shutil.copytree(graded_class[0], folder)
+    student = next(s for s, kind in graded_class[1].items() if kind == "transposed_dW")
+    path = folder / f"{student}.json"
+    data = json.loads(path.read_text())
+    assert data["parts"]["dense_backward_tests"]["in_hidden"] is False  # the grader wrote it
+    data["parts"]["dense_backward_tests"]["in_hidden"] = True
+    path.write_text(json.dumps(data))
+    assert _part(summarise(graded_class[0]), "dense_backward_tests")["hidden_only"] == 0
+    assert _part(summarise(folder), "dense_backward_tests")["hidden_only"] == 1
+    assert "failed (1 only in hidden tests)" in write_report(folder).read_text()
+
+
 def _hashes(folder: Path) -> dict:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -223,8 +223,9 @@ def summarise(folder: str | Path) -> dict:
     """The numbers the report shows, as plain data (the page embeds them as JSON).
 
     Keys: ``source``, ``n`` (submissions), ``max_total``, ``parts`` (per part: ``grade_id``,
-    ``max_points``, ``mean``, ``scores``, ``outcomes`` (count per status), ``mistakes`` (per
-    code, most frequent first: ``code``, ``label``, ``count``, ``share`` of the class,
+    ``max_points``, ``mean``, ``scores``, ``outcomes`` (count per status), ``hidden_only``
+    (how many failed after passing every public test), ``mistakes`` (per code, most frequent
+    first: ``code``, ``label``, ``count``, ``share`` of the class,
     ``after_earlier_failure`` (how many of them failed a part above too), ``example``,
     ``submissions``)), ``not_attempted`` (parts, most often not attempted first),
     ``run_failures`` (submissions that timed out or failed to run), ``reteach`` (mistakes of
@@ -272,6 +273,11 @@ def summarise(folder: str | Path) -> dict:
                 "outcomes": {
                     s: sum(r["status"] == s for r in results.values()) for s in PART_STATUSES
                 },
+                # passed the public tests, failed a hidden one: edge cases, or answers fitted
+                # to the public inputs
+                "hidden_only": sum(
+                    r["status"] == "failed" and bool(r.get("in_hidden")) for r in results.values()
+                ),
                 "mistakes": mistakes,
             }
         )
@@ -509,9 +515,10 @@ def render_html(summary: dict) -> str:
     ]
     for p in summary["parts"]:
         o = p["outcomes"]
+        hidden = f" ({p['hidden_only']} only in hidden tests)" if p["hidden_only"] else ""
         out.append(
             f"<h3>{e(p['grade_id'])} <small>(mean {p['mean']:.2f} of {p['max_points']:g}; "
-            f"{o['passed']} passed, {o['partial']} partial, {o['failed']} failed, "
+            f"{o['passed']} passed, {o['partial']} partial, {o['failed']} failed{hidden}, "
             f"{o['not attempted']} not attempted, {o['forbidden']} forbidden)</small></h3>"
         )
         if not p["mistakes"]:
