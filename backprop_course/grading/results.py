@@ -189,6 +189,10 @@ def hidden_parts(source) -> frozenset[str]:
     )
 
 
+def _output(part: PartResult) -> str:
+    return f"{part.status}" + (f": {part.message}" if part.message else "")
+
+
 def _public_box(part: PartResult) -> dict:
     """What a student may see of a part with hidden tests before publication: its public tests
     (passed unless one of them failed), for no points; its score waits for publication."""
@@ -203,7 +207,7 @@ def _public_box(part: PartResult) -> dict:
             "partial credit (the details are shown once the grades are published)",
         )
     else:
-        status, output = "failed", f"{part.status}" + (f": {part.message}" if part.message else "")
+        status, output = "failed", _output(part)
     return {
         "name": f"{part.grade_id} (public tests)",
         "score": 0.0,
@@ -244,7 +248,7 @@ def gradescope_results(report: SubmissionReport, hidden=None) -> dict:
                 "score": p.points,
                 "max_score": p.max_points,
                 "status": "passed" if p.points == p.max_points else "failed",
-                "output": f"{p.status}" + (f": {p.message}" if p.message else ""),
+                "output": _output(p),
                 "visibility": AFTER_PUBLISHED if p.grade_id in hidden else VISIBLE,
             }
         )

@@ -142,8 +142,8 @@ class Session:
         self.notes: list[str] = []
         #: ``obj -> Ref | Handle | None``: how functions and kernel objects are passed back.
         self.refs = None
-        #: ``id(counter) -> [counter, its twin's handle, the twin's calls already counted]``
-        self._twins: dict[int, list] = {}
+        #: ``counter -> [its twin's handle, the twin's calls already counted]``
+        self._twins: dict[CallCounter, list] = {}
 
     # -- kernel --------------------------------------------------------------------------
     def start(self) -> Outcome:
@@ -289,7 +289,7 @@ class Session:
         """Call a student function (by name or handle number) with plain-data arguments."""
         self.usage.names.add(answer)
         self._current_answer = answer
-        used: list[list] = []
+        used: list[CallCounter] = []
         try:
             payload = wire.encode((tuple(args), dict(kwargs)), to_ref=self._to_ref(used, answer))
         except wire.WireError as exc:
@@ -318,18 +318,18 @@ class Session:
 
         def to_ref(obj):
             if isinstance(obj, CallCounter):
-                twin = self._twin(obj, answer)
-                if twin not in used:
-                    used.append(twin)
-                return twin[1]
+                handle = self._twin(obj, answer)
+                if obj not in used:
+                    used.append(obj)
+                return handle
             return self.refs(obj) if self.refs is not None else None
 
         return to_ref
 
-    def _twin(self, counter: CallCounter, answer: str) -> list:
-        twin = self._twins.get(id(counter))
-        if twin is not None and twin[0] is counter:
-            return twin
+    def _twin(self, counter: CallCounter, answer: str) -> wire.Handle:
+        """The handle of ``counter``'s twin in the kernel, made on first use."""
+        if counter in self._twins:
+            return self._twins[counter][0]
         try:
             fn = wire.encode(counter.fn, to_ref=self._to_ref([], answer))
         except wire.WireError as exc:
@@ -340,22 +340,22 @@ class Session:
         remote = self.request(f"__backprop_course__.counted({fn!r})", answer)
         if not isinstance(remote, RemoteObject):
             raise student_error(answer, Outcome("error", "TypeError", "no counter came back"))
-        twin = [counter, remote._handle, 0]
-        self._twins[id(counter)] = twin
-        return twin
+        self._twins[counter] = [remote._handle, 0]
+        return remote._handle
 
     def _count(self, used: list, answer: str, *, strict: bool = True) -> None:
         """Add each twin's new calls to its counter (after a call, even a failed one)."""
-        for twin in used:
-            if self._twins.get(id(twin[0])) is not twin or not self.sandbox.alive:
+        for counter in used:
+            twin = self._twins.get(counter)
+            if twin is None or not self.sandbox.alive:
                 continue  # the kernel restarted: what the twin counted is lost with it
             try:
-                n = self.request(f"__backprop_course__.calls({twin[1].number})", answer)
+                n = self.request(f"__backprop_course__.calls({twin[0].number})", answer)
             except StudentError:
                 if not strict:
                     return
                 n = None
-            if type(n) is not int or n < twin[2]:
+            if type(n) is not int or n < twin[1]:
                 if not strict:
                     return
                 raise student_error(
@@ -367,8 +367,8 @@ class Session:
                         "or is not a count)",
                     ),
                 )
-            twin[0].count += n - twin[2]
-            twin[2] = n
+            counter.count += n - twin[1]
+            twin[1] = n
 
     def close(self) -> None:
         """Stop the kernel."""

@@ -98,6 +98,10 @@ def run_setup(source: str, namespace: dict, filename: str) -> BaseException | No
     return None
 
 
+#: Where a failure was, when it was in a hidden test (whose text is never shown).
+IN_HIDDEN = "in a hidden test"
+
+
 def _where(exc: BaseException, filename: str, source: str) -> str:
     """'line N: code' of the test line that failed, or 'a hidden test' (never its text)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
@@ -108,16 +112,16 @@ def _where(exc: BaseException, filename: str, source: str) -> str:
     last = max(frames[-1].end_lineno or lineno, lineno)
     public = regions.public_lines(source)
     if any(n not in public for n in range(lineno, last + 1)):
-        return "in a hidden test"
+        return IN_HIDDEN
     lines = source.splitlines()[lineno - 1 : last] if lineno else []
     text = " ".join(line.strip() for line in lines).replace("( ", "(").replace(" )", ")")
     return f"at line {lineno}: {text}" if text else f"at line {lineno}"
 
 
-def describe_error(exc: BaseException, filename: str, source: str) -> str:
-    """One line: exception type and message, and where in the test it happened."""
-    where = _where(exc, filename, source)
-    if where == "in a hidden test" and hasattr(exc, "brief"):
+def describe_error(exc: BaseException, where: str) -> str:
+    """One line: exception type and message, and ``where`` in the test it happened
+    (:func:`_where`)."""
+    if where == IN_HIDDEN and hasattr(exc, "brief"):
         return f"{exc.brief()} ({where})"
     text = str(exc).strip()
     name = type(exc).__name__
@@ -140,9 +144,9 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
             exec(compile(tree, filename, "exec"), scope)
             value = eval(compile(last, filename, "eval"), scope) if last is not None else None
     except Exception as exc:
-        hidden = _where(exc, filename, source) == "in a hidden test"
-        message = describe_error(exc, filename, source)
-        return TestOutcome(0.0, exc, message, failure_code(exc), hidden)
+        where = _where(exc, filename, source)
+        message = describe_error(exc, where)
+        return TestOutcome(0.0, exc, message, failure_code(exc), where == IN_HIDDEN)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         score = float(value)
         if not math.isfinite(score):
