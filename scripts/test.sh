@@ -22,7 +22,10 @@ fi
 ensure_venv --apt
 # pinned to the versions the stored notebook outputs were made with (nbval compares them)
 venv_install -e ".[dev]"
-if [ "$install_only" = 1 ]; then exit 0; fi
+if [ "$install_only" = 1 ]; then
+  echo "Next, to run every test: bash scripts/test.sh"
+  exit 0
+fi
 
 # exercises/ must be what build-exercises makes from solutions/ (fails when stale)
 .venv/bin/backprop-course build-exercises --check
