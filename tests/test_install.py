@@ -327,3 +327,16 @@ def test_course_sh_starts_jupyterlab_also_as_root(installed, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(lab.pid, signal.SIGKILL)
                 lab.wait()
+
+
+def test_readme_commands_run_on_stock_debian():
+    """Stock Debian has ``python3`` and no ``python``: does every command block of the README
+    call ``python3``, ``.venv/bin/python`` or a script, never a bare ``python`` (which on Debian
+    is missing, so e.g. ``$(command -v python)`` is empty and a setup silently takes the slow
+    route)?"""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```(?:bash|sh|console)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    assert blocks, "no command blocks found in README.md"
+    bare = re.compile(r"(?<![\w/.$-])python(?![\w.])")
+    wrong = [line for block in blocks for line in block.splitlines() if bare.search(line)]
+    assert not wrong, f"README commands that need a `python` command: {wrong}"
