@@ -34,6 +34,11 @@ _HIGHLIGHT = "#ff7f0e"
 _FANOUT = "#2ca02c"
 _NODE_FACE = "#f4f6fb"
 _INPUT_FACE = "#e8f1e4"
+#: Text sizes (points) of a node's box and of an edge label: legible on a laptop screen when a
+#: 9-inch-wide figure is shown at its natural size (issue 21).
+NODE_FONTSIZE = 11.0
+EDGE_FONTSIZE = 10.5
+_MAX_NAME = 11  # longer names of unlabelled operations show as "·  (op)"
 
 
 def _trace(root_or_trace) -> tuple[list, list]:
@@ -180,7 +185,8 @@ def draw_computation_graph(
 ) -> Axes:
     """Draw a scalar computation graph as a layered DAG, inputs left, output right.
 
-    Each node is a box: its label and operation (``*``, ``+``, ``tanh``...; inputs have none),
+    Each node is a box: its label and operation (``*``, ``+``, ``tanh``...; inputs have none;
+    an unlabelled operation shows what it computes, ``x1*w1``, so two products differ),
     ``data`` (its forward value) and, when ``show_grads``, ``grad`` (``dL/dnode`` after
     ``root.backward()``). An arrow goes from each child to the node computed from it; a child
     used twice (``x * x``) gets two arrows. Nodes that feed several others, where backward
@@ -205,6 +211,9 @@ def draw_computation_graph(
     fmt : format spec for numbers
     title : Axes title
 
+    Text is :data:`NODE_FONTSIZE` and :data:`EDGE_FONTSIZE` points, shrunk (not below 7) when
+    the widest box would not fit its column of the Axes.
+
     Returns
     -------
     The Axes drawn into.
@@ -217,31 +226,44 @@ def draw_computation_graph(
     >>> loss.backward()
     >>> ax = draw_computation_graph(loss, highlight=loss)
     >>> sorted(t.get_text().splitlines()[0] for t in ax.texts if "data" in t.get_text())
-    ['L  (tanh)', 'w', 'x', '·  (*)']
+    ['L  (tanh)', 'w', 'x', 'x*w']
     """
     nodes, edges = _trace(root_or_trace)
     pos = graph_layout((nodes, edges))
     n_cols = max(x for x, _ in pos.values()) + 1
     tallest = max(Counter(x for x, _ in pos.values()).values())
-    ax = _axes(ax, figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
+    ax = _axes(ax, figsize=(max(4.5, 2.6 * n_cols), max(2.6, 1.45 * tallest + 0.8)))
     shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
     outlines = {id(k): c for k, c in (outline or {}).items()}
     hi_nodes = _as_set(highlight)
     hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
     fanout = Counter(id(c) for c, _ in edges)
 
-    boxes = {}
+    texts = {}
     for v in nodes:
-        x, y = pos[id(v)]
         label = str(getattr(v, "label", "") or "")
         op = str(getattr(v, "op", "") or "")
-        head = label or ("·" if op else "const")
-        if op:
-            head += f"  ({op})"
+        if label or not op:
+            head = (label or "const") + (f"  ({op})" if op else "")
+        else:  # an unlabelled operation writes itself out (x1*w1), so two products differ
+            name = str(getattr(v, "name", "") or "")
+            head = name if 0 < len(name) <= _MAX_NAME else f"·  ({op})"
         lines = [head, f"data {_fmt(v.data, fmt)}"]
         if show_grads:
             g = shown_grads.get(id(v), getattr(v, "grad", np.nan))
             lines.append(f"grad {_fmt(g, fmt)}")
+        texts[id(v)] = "\n".join(lines)
+    # the widest box must fit its column: shrink the text (not below 7 pt) on a small Axes
+    widest = max(len(line) for t in texts.values() for line in t.splitlines())
+    fig = ax.figure
+    col_inches = ax.get_position().width * fig.get_figwidth() / n_cols
+    fit = 0.92 * col_inches * 72 / (0.6 * widest + 1.0)
+    node_size = max(7.0, min(NODE_FONTSIZE, fit))
+    edge_size = node_size * EDGE_FONTSIZE / NODE_FONTSIZE
+
+    boxes = {}
+    for v in nodes:
+        x, y = pos[id(v)]
         is_input = not getattr(v, "children", ())
         edge, lw = "#555555", 1.0
         if mark_fanout and fanout[id(v)] > 1:
@@ -254,10 +276,10 @@ def draw_computation_graph(
         boxes[id(v)] = ax.text(
             x,
             y,
-            "\n".join(lines),
+            texts[id(v)],
             ha="center",
             va="center",
-            fontsize=8.5,
+            fontsize=node_size,
             family="monospace",
             zorder=3,
             bbox={"boxstyle": "round,pad=0.35", "fc": face, "ec": edge, "lw": lw},
@@ -317,7 +339,7 @@ def draw_computation_graph(
             text,
             ha="center",
             va="center",
-            fontsize=7.5,
+            fontsize=edge_size,
             color=_HIGHLIGHT if hot else "#333333",
             zorder=4,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
@@ -437,17 +459,17 @@ def draw_network(
                     text = "$\\hat y$" if sizes[l] == 1 else f"$\\hat y_{{{i + 1}}}$"
                 else:  # the layer in the superscript: h1 of two hidden layers differ
                     text = f"$h^{{({l})}}_{{{i + 1}}}$"
-                ax.text(l, y, text, ha="center", va="center", fontsize=7.5, zorder=4)
+                ax.text(l, y, text, ha="center", va="center", fontsize=9.5, zorder=4)
         if sizes[l] > max_units:
             ax.text(l, ypos(l, max_units - 1), "⋮", ha="center", va="center", fontsize=14)
         if show_labels:
             kind = "input" if l == 0 else ("output" if l == L else f"hidden {l}")
             low = ypos(l, len(units) - 1 + (1 if sizes[l] > max_units else 0))
-            ax.text(l, low - 0.9, f"{kind}\n({sizes[l]})", ha="center", va="top", fontsize=8)
+            ax.text(l, low - 0.9, f"{kind}\n({sizes[l]})", ha="center", va="top", fontsize=9.5)
     half = (tallest + (1 if max(sizes) > max_units else 0) - 1) / 2
     if show_labels:
         for l in range(1, len(sizes)):
-            ax.text(l - 0.5, half + 0.5, f"W{l}", ha="center", va="bottom", fontsize=8)
+            ax.text(l - 0.5, half + 0.5, f"W{l}", ha="center", va="bottom", fontsize=9.5)
     ax.set_xlim(-0.5, L + 0.5)
     ax.set_ylim(-half - 2.0, half + 1.2)
     ax.set_axis_off()
