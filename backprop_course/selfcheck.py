@@ -215,6 +215,6 @@ def self_check(name: str) -> None:
         "--jq-link-color": "#9abafa",
     }
     div = render_div(div_id, False, True, False, 1_000_000, 700, 10, "left")
-    display(HTML(div + build_styles(div_id, colors)))
+    display(HTML(div + "</div>" + build_styles(div_id, colors)))
     display(Javascript(build_script(prefix, static, url, div_id, True)))
     display(Markdown(answers_markdown(questions)))

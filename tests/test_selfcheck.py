@@ -115,5 +115,8 @@ def test_self_check_shows_the_quiz_and_its_answers_the_same_way_each_run(tmp_pat
     (kind_html, html), (kind_js, script), (kind_md, answers) = runs[0]
     assert (kind_html, kind_js, kind_md) == ("HTML", "Javascript", "Markdown")
     assert 'id="selfcheck' in html
+    # jupyterquiz leaves its div open; unclosed, it squeezed the answers block to 0 px in an
+    # HTML export (seen in Chromium)
+    assert html.count("<div") == html.count("</div>")
     assert "show_questions" in script and '"Which?"' in script
     assert "<details>" in answers
