@@ -38,7 +38,6 @@ _INPUT_FACE = "#e8f1e4"
 #: 9-inch-wide figure is shown at its natural size (issue 21).
 NODE_FONTSIZE = 11.0
 EDGE_FONTSIZE = 10.5
-_MAX_NAME = 11  # longer names of unlabelled operations show as "·  (op)"
 
 
 def _trace(root_or_trace) -> tuple[list, list]:
@@ -246,8 +245,7 @@ def draw_computation_graph(
         if label or not op:
             head = (label or "const") + (f"  ({op})" if op else "")
         else:  # an unlabelled operation writes itself out (x1*w1), so two products differ
-            name = str(getattr(v, "name", "") or "")
-            head = name if 0 < len(name) <= _MAX_NAME else f"·  ({op})"
+            head = str(getattr(v, "name", "") or f"·  ({op})")
         lines = [head, f"data {_fmt(v.data, fmt)}"]
         if show_grads:
             g = shown_grads.get(id(v), getattr(v, "grad", np.nan))
