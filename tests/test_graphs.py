@@ -219,3 +219,19 @@ def test_text_is_legible_and_shrinks_only_to_fit():
     cramped = draw_computation_graph(L, ax=plt.subplots(figsize=(4, 2))[1])
     small = {t.get_fontsize() for t in _node_boxes(cramped)}
     assert len(small) == 1 and 7.0 <= small.pop() < NODE_FONTSIZE
+
+
+def test_labels_of_crossing_edges_do_not_overlap():
+    """x -> v and y -> u cross in the middle; their labels move towards the nodes they label."""
+    x, y = Value(1.5, "x"), Value(-2.0, "y")
+    u, v = x * y, x + y
+    u.label, v.label = "u", "v"
+    p = u * v
+    ax = draw_computation_graph(p, edge_labels=lambda c, q, i: f"e{i}")
+    ax.figure.canvas.draw()
+    labels = [t for t in ax.texts if t.get_text().startswith("e")]
+    assert len(labels) == 6
+    boxes = [t.get_window_extent() for t in labels]
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].overlaps(boxes[b]), (labels[a].get_text(), labels[b].get_text())

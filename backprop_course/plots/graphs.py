@@ -323,13 +323,31 @@ def draw_computation_graph(
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     to_display = ax.transData
-    for (x0, y0), (x1, y1), rad, k, m, text, hot in labels:
-        # the middle of the drawn edge: arc3 bends a straight edge in display coordinates,
-        # its midpoint moves by rad/2 times the edge turned a quarter (labels of curved edges
-        # that skip a column would otherwise sit on the node they pass)
+
+    def along(x0, y0, x1, y1, rad, t):
+        # a point of the drawn edge: arc3 draws a quadratic Bezier in display coordinates whose
+        # control point is the midpoint moved by rad times the edge turned a quarter (labels
+        # of curved edges that skip a column would otherwise sit on the node they pass)
         (X0, Y0), (X1, Y1) = to_display.transform([(x0, y0), (x1, y1)])
-        mid = ((X0 + X1) / 2 + rad / 2 * (Y1 - Y0), (Y0 + Y1) / 2 - rad / 2 * (X1 - X0))
-        x, y = to_display.inverted().transform(mid)
+        cx, cy = (X0 + X1) / 2 + rad * (Y1 - Y0), (Y0 + Y1) / 2 - rad * (X1 - X0)
+        u = 1.0 - t
+        return np.array(
+            [u * u * X0 + 2 * u * t * cx + t * t * X1, u * u * Y0 + 2 * u * t * cy + t * t * Y1]
+        )
+
+    # labels at the middle of their edge; two that would overlap (edges crossing in the
+    # middle) move towards the node they point to, the node whose local derivative they are
+    mids = [along(*c, *q, rad, 0.5) for c, q, rad, *_ in labels]
+    near = edge_size * 2.2 * ax.figure.dpi / 72
+    crowded = {
+        a
+        for a in range(len(mids))
+        for b in range(len(mids))
+        if a != b and np.hypot(*(mids[a] - mids[b])) < near
+    }
+    for n, ((x0, y0), (x1, y1), rad, k, m, text, hot) in enumerate(labels):
+        t = 0.64 if n in crowded and m == 1 else 0.5
+        x, y = to_display.inverted().transform(along(x0, y0, x1, y1, rad, t))
         off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
         ax.text(
             x,
