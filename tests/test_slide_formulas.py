@@ -2,19 +2,20 @@
 
 Decks (in /work/shared/seeds):
 
-* 000 "BP" deck ("Example (2 Layer Neural Network)"): weights ``w_ij`` with a bias node
+* 000, the BP deck ("Example (2 Layer Neural Network)"): weights ``w_ij`` with a bias node
   ``x_0 = 1``, pre-activations ``S``, backward messages ``delta``.
-* 001 "Neural Network: Training & Backpropagation": ``h(x) = alpha^T ReLU(W2 ReLU(W1 x)) + b``,
-  mini-batch SGD, the naive chain rule on ``y_hat = a w_T ... w_1 x``, the backward pass in
-  ``z``/``u`` notation.
-* 002 Hajij, "The Backpropagation Algorithm": perceptron, gradient descent, the per-node
+* 001, the training deck ("Neural Network: Training & Backpropagation"):
+  ``h(x) = alpha^T ReLU(W2 ReLU(W1 x)) + b``, mini-batch SGD, the naive chain rule on
+  ``y_hat = a w_T ... w_1 x``, the backward pass in ``z``/``u`` notation.
+* 002, Hajij's deck ("The Backpropagation Algorithm"): perceptron, gradient descent, the per-node
   derivation with ``a_i = sum_l u_il z_l``.
-* 003 the "W x" deck ("Loss function", "Hypothesis", "Computation graphs",
+* 003, the W x deck ("Loss function", "Hypothesis", "Computation graphs",
   "Backpropagation"): column form ``z = W x + b``, binary cross-entropy, closed-form gradients.
 
 Each test names its slide in the docstring. Where a slide is wrong, the test computes the
 slide's version *and* the corrected one, and shows the first disagreeing with central finite
-differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them.
+differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them by
+number, with what kind of slip each is (error, index slip, note, notation, withdrawn).
 
 Mapping to the package's row form: a column-form ``W`` (``z = W x``) is our ``W.T``; the
 slides' ``w_ij`` (from node ``i`` to node ``j``) is our ``W[i, j]``; Hajij's ``u_il`` (into
@@ -49,7 +50,7 @@ def dsigmoid(s):
 
 
 # =============================================================================================
-# Deck 002: Hajij, "The Backpropagation Algorithm"
+# Deck 002, Hajij's deck: "The Backpropagation Algorithm"
 # =============================================================================================
 
 
@@ -467,7 +468,7 @@ def test_002_backpropagation_computes_the_gradient_the_update_is_gradient_descen
 
 
 # =============================================================================================
-# Deck 000: the "BP" deck (w_ij with a bias node x_0 = 1, backward messages delta)
+# Deck 000, the BP deck (w_ij with a bias node x_0 = 1, backward messages delta)
 # =============================================================================================
 
 
@@ -776,7 +777,7 @@ def test_000_multivariate_chain_rule_aside():
 
 
 # =============================================================================================
-# Deck 001: "Neural Network: Training & Backpropagation" (naive chain rule vs backprop)
+# Deck 001, the training deck: "Neural Network: Training & Backpropagation"
 # =============================================================================================
 
 
@@ -950,7 +951,7 @@ def test_001_base_case_and_induction_steps():
 
 
 # =============================================================================================
-# Deck 003: the "W x" deck (column form, cross-entropy, closed forms)
+# Deck 003, the W x deck (column form, cross-entropy, closed forms)
 # =============================================================================================
 
 
