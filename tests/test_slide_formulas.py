@@ -2,19 +2,20 @@
 
 Decks (in /work/shared/seeds):
 
-* 000 "BP" deck ("Example (2 Layer Neural Network)"): weights ``w_ij`` with a bias node
+* 000, the BP deck ("Example (2 Layer Neural Network)"): weights ``w_ij`` with a bias node
   ``x_0 = 1``, pre-activations ``S``, backward messages ``delta``.
-* 001 "Neural Network: Training & Backpropagation": ``h(x) = alpha^T ReLU(W2 ReLU(W1 x)) + b``,
-  mini-batch SGD, the naive chain rule on ``y_hat = a w_T ... w_1 x``, the backward pass in
-  ``z``/``u`` notation.
-* 002 Hajij, "The Backpropagation Algorithm": perceptron, gradient descent, the per-node
+* 001, the training deck ("Neural Network: Training & Backpropagation"):
+  ``h(x) = alpha^T ReLU(W2 ReLU(W1 x)) + b``, mini-batch SGD, the naive chain rule on
+  ``y_hat = a w_T ... w_1 x``, the backward pass in ``z``/``u`` notation.
+* 002, Hajij's deck ("The Backpropagation Algorithm"): perceptron, gradient descent, the per-node
   derivation with ``a_i = sum_l u_il z_l``.
-* 003 the "W x" deck ("Loss function", "Hypothesis", "Computation graphs",
+* 003, the W x deck ("Loss function", "Hypothesis", "Computation graphs",
   "Backpropagation"): column form ``z = W x + b``, binary cross-entropy, closed-form gradients.
 
 Each test names its slide in the docstring. Where a slide is wrong, the test computes the
 slide's version *and* the corrected one, and shows the first disagreeing with central finite
-differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them.
+differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them by
+number, with what kind of slip each is (error, index slip, note, notation, withdrawn).
 
 Mapping to the package's row form: a column-form ``W`` (``z = W x``) is our ``W.T``; the
 slides' ``w_ij`` (from node ``i`` to node ``j``) is our ``W[i, j]``; Hajij's ``u_il`` (into
@@ -49,7 +50,7 @@ def dsigmoid(s):
 
 
 # =============================================================================================
-# Deck 002: Hajij, "The Backpropagation Algorithm"
+# Deck 002, Hajij's deck: "The Backpropagation Algorithm"
 # =============================================================================================
 
 
@@ -70,10 +71,11 @@ def test_002_points_on_the_plane_w_is_orthogonal_and_b_is_minus_w_x0():
     assert np.allclose(-(on_plane @ w), b)
 
 
-def test_002_d_is_the_distance_only_when_w_has_unit_length():
-    """Slide "Training Perceptron": d = w^T (x' - x_0) = w^T x' + b. The algebra is right and
-    the sign tells the side, but d is the distance to the plane only when ||w|| = 1; the signed
-    distance is (w^T x' + b) / ||w||."""
+def test_002_sign_of_d_gives_the_side_and_d_over_norm_w_is_the_distance():
+    """Slide "Training Perceptron": d = w^T (x' - x_0) = w^T x' + b, used to see "where [a
+    point] is located with respect to the plane". Right: the sign of d tells the side. The deck
+    never calls d a distance (ERRATA #3, withdrawn); the Euclidean distance is |d| / ||w||, equal
+    to |d| only when ||w|| = 1."""
     rng = np.random.default_rng(1)
     w, b = np.array([3.0, 4.0]), -2.0  # ||w|| = 5
     x0 = np.array([2.0, -1.0])  # on the plane: 6 - 4 - 2 = 0
@@ -400,6 +402,30 @@ def test_002_hidden_delta_rule_and_weight_gradient(seed):
         assert agree(per_node[f"W{t}"], grads[f"W{t}"], rtol=1e-10)
 
 
+def test_002_bias_gradient_is_the_message():
+    """Slides "Feedforward Neural Network" add biases b^(l); the per-node derivation
+    (a_i = sum_l u_il z_l) drops them without a word (ERRATA #20, a note). With a_i =
+    sum_l u_il z_l + b_i the rule (*) is unchanged and dC_0/db_i = delta_i (da_i/db_i = 1)."""
+    rng = np.random.default_rng(21)
+    Us, x, y = _hajij_net(21)
+    bs = [rng.normal(size=U.shape[0]) for U in Us]
+    params = _to_params(Us, bs)
+
+    def cost(p):
+        out, _ = mlp.forward(p, x[None, :], "sigmoid", "sigmoid")
+        return float((y - out[0, 0]) ** 2)
+
+    _, cache = mlp.forward(params, x[None, :], "sigmoid", "sigmoid")
+    As = [None] + [cache[t][0][0] for t in range(1, len(Us) + 1)]
+    L = len(Us)
+    deltas = {L: -2 * (y - sigmoid(As[L])) * dsigmoid(As[L])}
+    for t in range(L - 1, 0, -1):
+        deltas[t] = dsigmoid(As[t]) * (Us[t].T @ deltas[t + 1])  # (*): sum_j delta_j u_ji
+    numeric = gradcheck.numerical_gradients(cost, params)
+    for t in range(1, L + 1):
+        assert agree(deltas[t], numeric[f"b{t}"])
+
+
 def test_002_middle_step_of_the_derivation_drops_sigma_prime():
     """Slide "Backpropagation" (want to compute dC_0/da_i): the chain reads
     sum_j delta_j da_j/da_i = sum_j delta_j da_j/dz_i. The last step drops sigma'(a_i):
@@ -442,7 +468,7 @@ def test_002_backpropagation_computes_the_gradient_the_update_is_gradient_descen
 
 
 # =============================================================================================
-# Deck 000: the "BP" deck (w_ij with a bias node x_0 = 1, backward messages delta)
+# Deck 000, the BP deck (w_ij with a bias node x_0 = 1, backward messages delta)
 # =============================================================================================
 
 
@@ -648,11 +674,17 @@ def test_000_algorithm_step_2_uses_the_output_layer():
     assert agree(grad_g * (1 - np.tanh(Ss[L]) ** 2), num)
 
 
-def test_000_last_line_has_a_stray_weight_factor():
-    """Slide "Backward Propagation Algorithm", last line: "de/dw_ij^(l) = x_i^(l-1) delta_j^(l)
-    w_ij^(l)". The factor w_ij^(l) does not belong: de/dw_ij^(l) = x_i^(l-1) delta_j^(l)."""
+def test_000_last_line_is_the_gradient_then_the_update():
+    """Slide "Backward Propagation Algorithm", last line, as converted: "de/dw_ij^(l) =
+    x_i^(l-1) delta_j^(l) w_ij^(l) <- w_ij^(l) - eps_k de/dw_ij^(l)". Read as two statements run
+    together by the conversion (ERRATA #11, withdrawn): the gradient x_i^(l-1) delta_j^(l) and
+    the update w_ij <- w_ij - eps de/dw_ij, both right. Read as one formula, the "stray factor"
+    w_ij would give wrong numbers, which is why that reading is not credible."""
     ws, x, y = _bp_net(9)
     Ss, xs, deltas = _bp_deltas(ws, x, y)
+    params = _bp_params(ws)
+    _, grads = mlp.loss_and_grads(params, x[None, :], [y], "tanh", "tanh", "mse")
+    stepped = optim.sgd_step(params, grads, lr=0.1)
     for l in range(1, len(ws) + 1):
         x_aug = np.r_[1.0, xs[l - 1]]
 
@@ -662,9 +694,65 @@ def test_000_last_line_has_a_stray_weight_factor():
             return _bp_error(trial, x, y)
 
         num = fd(e, ws[l - 1])
-        right = np.outer(x_aug, deltas[l])
-        assert agree(right, num)
-        assert disagree(right * ws[l - 1], num)
+        gradient = np.outer(x_aug, deltas[l])
+        assert agree(gradient, num)
+        update = ws[l - 1] - 0.1 * gradient  # the right-hand side of the arrow
+        assert np.allclose(update[1:], stepped[f"W{l}"])
+        assert np.allclose(update[0], stepped[f"b{l}"])
+        assert disagree(gradient * ws[l - 1], num)  # the run-together reading
+
+
+def _bp_algorithm_box(ws, x, y, eps, update_inside_loop):
+    """Steps 1-3 of the slide "Backward Propagation Algorithm" with theta = tanh: step 2 gives
+    delta^(L); step 3 loops l = L-1, ..., 1 computing delta^(l) = [W_hat^(l+1) delta^(l+1)] (x)
+    theta'(S^(l)) and de/dw^(l) = x^(l-1) delta^(l). With update_inside_loop the update
+    w^(l) <- w^(l) - eps de/dw^(l) runs where the text puts it, before "end for"."""
+    ws = [w.copy() for w in ws]
+    Ss, xs = _bp_forward(ws, x)
+    L = len(ws)
+    delta = 2 * (xs[L] - y) * (1 - np.tanh(Ss[L]) ** 2)  # step 2, at the output layer
+    grads = {}
+    for l in range(L - 1, 0, -1):  # step 3
+        delta = (ws[l][1:] @ delta) * (1 - np.tanh(Ss[l]) ** 2)  # uses W^(l+1) as it is now
+        grads[l] = np.outer(np.r_[1.0, xs[l - 1]], delta)
+        if update_inside_loop:
+            ws[l - 1] = ws[l - 1] - eps * grads[l]
+    return ws, grads
+
+
+def test_000_algorithm_box_updates_inside_the_loop_and_never_reaches_W_L():
+    """Slide "Backward Propagation Algorithm" (ERRATA #17): the output promises de/dW^(l) for
+    l = 1..L, but step 3 runs l = L-1, ..., 1 only, so de/dW^(L) = x^(L-1) delta^(L) is never
+    computed and W^(L) never updated; and the update sits inside the loop, so from l = L-2 down
+    each delta^(l) is computed with the already updated W^(l+1): not the gradient at Omega_k.
+    Right: compute every layer's gradient first (l = L, ..., 1), then update all weights."""
+    ws, x, y = _bp_net(10, sizes=(2, 3, 3, 3, 1))  # L = 4, so two layers see updated weights
+    L, eps = len(ws), 0.5
+
+    def e_of_layer(l):
+        def e(w):
+            trial = list(ws)
+            trial[l - 1] = w
+            return _bp_error(trial, x, y)
+
+        return e
+
+    exact = {l: fd(e_of_layer(l), ws[l - 1]) for l in range(1, L + 1)}
+    box, grads = _bp_algorithm_box(ws, x, y, eps, update_inside_loop=True)
+    assert L not in grads and np.array_equal(box[L - 1], ws[L - 1])  # W^(L) untouched
+    assert agree(grads[L - 1], exact[L - 1])  # uses W^(L), never updated: still right
+    for l in range(1, L - 1):
+        assert disagree(grads[l], exact[l])  # computed with an updated W^(l+1)
+    _, grads_first = _bp_algorithm_box(ws, x, y, eps, update_inside_loop=False)
+    for l in range(1, L):
+        assert agree(grads_first[l], exact[l])
+    # the whole corrected step is optim.sgd_step on mlp's gradients
+    params = _bp_params(ws)
+    _, g = mlp.loss_and_grads(params, x[None, :], [y], "tanh", "tanh", "mse")
+    stepped = optim.sgd_step(params, g, lr=eps)
+    for l in range(1, L + 1):
+        right = ws[l - 1] - eps * exact[l]
+        assert agree(stepped[f"W{l}"], right[1:]) and agree(stepped[f"b{l}"], right[0])
 
 
 def test_000_multivariate_chain_rule_aside():
@@ -689,7 +777,7 @@ def test_000_multivariate_chain_rule_aside():
 
 
 # =============================================================================================
-# Deck 001: "Neural Network: Training & Backpropagation" (naive chain rule vs backprop)
+# Deck 001, the training deck: "Neural Network: Training & Backpropagation"
 # =============================================================================================
 
 
@@ -831,6 +919,20 @@ def test_001_edge_derivative_is_upstream_times_relu_prime_times_input():
         assert agree(formula, num)
 
 
+def test_001_scalar_w_ji_is_the_transposed_matrix_entry():
+    """Slides "The backward Pass": du_1^t/dw_{2,1}^t = z_2^{t-1}, so w_{j,i}^t is the edge from
+    node j of layer t-1 to node i of layer t, while the forward pass u^t = W^[t] z^{t-1} puts
+    that edge at W^[t][i, j] (a notation slip: the scalar indices are the matrix's transposed).
+    The slide's dy_hat/dw_{2,1} is the derivative by W^[t][0, 1] (0-based), not by W^[t][1, 0]."""
+    W1, W2, alpha, b, x, _ = _relu_net(5)
+    z0, u1, z1, u2, z2 = _relu_layers(W1, W2, x)
+    dz2 = alpha
+    slide = dz2[0] * (u2[0] > 0) * z1[1]  # dy_hat/dz_1 sigma'(u_1) z_2, nodes 1-based
+    num = fd(lambda V: _h(W1, V, alpha, b, x), W2)
+    assert slide == pytest.approx(num[0, 1], rel=1e-6)
+    assert slide != pytest.approx(num[1, 0], rel=1e-3)
+
+
 def test_001_base_case_and_induction_steps():
     """Slides "The backward Pass: base case" (dy_hat/dz_i^T = alpha_i; the slide writes a_i)
     and "induction step": step 1 dy_hat/du_i^t = dy_hat/dz_i^t sigma'(u_i^t); step 2
@@ -849,7 +951,7 @@ def test_001_base_case_and_induction_steps():
 
 
 # =============================================================================================
-# Deck 003: the "W x" deck (column form, cross-entropy, closed forms)
+# Deck 003, the W x deck (column form, cross-entropy, closed forms)
 # =============================================================================================
 
 
@@ -947,6 +1049,33 @@ def test_003_output_weight_gradient_sign():
         # the pieces: dL/dy_hat * sigma'(z^[3]) collapses to y_hat - y
         piece = (-y / y_hat + (1 - y) / (1 - y_hat)) * y_hat * (1 - y_hat)
         assert np.allclose(piece, y_hat - y)
+
+
+def test_003_dz_dW_is_v_transpose_only_for_a_single_output():
+    """Slide "What are the gradients?": dz^[3]/dW^[3] = v^[2]T. With one output unit W^[3] is a
+    row (1, d2) and the Jacobian of the scalar z^[3] is v^[2]T, of W^[3]'s shape (ERRATA #19, a
+    note). For k outputs dz/dW has k * k * d2 entries (dz_i/dW_ab = [i = a] v_b), not the
+    shape of W; what has W's shape is the gradient of the scalar loss, delta v^T, the only
+    product of delta (k,) and v (d2,) that gives (k, d2)."""
+    rng = np.random.default_rng(19)
+    v = rng.normal(size=3)
+    W_row = rng.normal(size=(1, 3))
+    jac = fd(lambda W: float((W @ v)[0]), W_row)
+    assert jac.shape == W_row.shape and agree(jac, v[None, :])
+    k = 2
+    W = rng.normal(size=(k, 3))
+    full = np.stack([fd(lambda V, i=i: float((V @ v)[i]), W) for i in range(k)])
+    assert full.shape == (k, k, 3)
+    assert agree(full, np.einsum("ia,b->iab", np.eye(k), v))
+    y = rng.uniform(size=k)
+
+    def loss(V):
+        return float(np.sum((sigmoid(V @ v) - y) ** 2))
+
+    p = sigmoid(W @ v)
+    delta = 2 * (p - y) * p * (1 - p)  # dL/dz
+    grad = np.outer(delta, v)
+    assert grad.shape == W.shape and agree(grad, fd(loss, W))
 
 
 def test_003_chain_for_W2_and_b2():
