@@ -1,40 +1,42 @@
-"""Backpropagation node by node, with explicit loops, exactly as derived on the slides.
+"""Backpropagation unit by unit, with explicit loops, exactly as derived in lecture 5.
 
-This is the derivation of Hajij's deck ("The Backpropagation Algorithm") turned into code. A
-node ``i`` adds up its weighted inputs and squashes the sum::
+The derivation of lecture 5 (and of the slide decks) turned into code, in the course's one
+notation. Unit ``j`` of layer ``l`` adds up its weighted inputs and its bias, and squashes the
+sum::
 
-    a_i = sum_l u_il z_l          (+ the bias b_i: an edge from a node that is always 1)
-    z_i = sigma(a_i)
+    s_j = sum_i a_i W_l[i, j] + b_l[j]      (i: the units of layer l-1, a = x for l = 1)
+    a_j = sigma(s_j)
 
-For one example with cost ``C_0``, the chain rule through ``a_i`` gives every weight's
-derivative from one number per node, ``delta_i = dC_0/da_i``::
+For one example with loss ``L``, the chain rule through ``s_j`` gives every weight's and
+bias's derivative from one number per unit, the backward message ``delta_j = dL/ds_j``::
 
-    dC_0/du_il = delta_i z_l                              (da_i/du_il = z_l)
-    delta_i    = sigma'(a_i) sum_j delta_j u_ji           (j: the nodes that i feeds)
-    delta_k    = -2 (y_k - y'_k) sigma'(a_k)              (output node k, C_0 = (y - y')^2)
+    dL/dW_l[i, j] = a_i delta_j                              (ds_j/dW_l[i, j] = a_i)
+    dL/db_l[j]    = delta_j                                  (ds_j/db_l[j] = 1)
+    delta_i       = sigma'(s_i) sum_j W_{l+1}[i, j] delta_j  (i in layer l, j in layer l+1)
+    delta_k       = -2 (y_k - y_hat_k) sigma'(s_k)           (output unit k, L = (y - y_hat)^2)
 
 Knowing the output deltas we get the deltas of the layer before, and so on backwards: hence
-the name. The code below keeps the slides' letters: ``i`` a node of the current layer, ``l``
-a node of the layer before it (its inputs), ``j`` a node of the layer after it. Layers are
-numbered ``t = 0 (inputs), 1, ..., L`` so the letter ``l`` stays free for nodes.
+the name. The code keeps these letters: ``i`` a unit of the layer before (an input of the
+unit), ``j`` a unit of the current layer, ``k`` an output unit; layers are ``l = 0 (inputs),
+1, ..., L`` (here ``L`` counts layers; the loss of one example is called ``cost``).
 
-Mapping to :mod:`backprop_course.mlp`'s parameters: ``u_il``, the weight *into* node ``i`` of
-layer ``t`` *from* node ``l`` of layer ``t-1``, is ``params[f"W{t}"][l, i]``; the bias of node
-``i`` is ``params[f"b{t}"][i]``; ``a_i`` is ``S_t[i]`` and ``z_i`` is ``A_t[i]``. So
-``dC_0/du_il = delta_i z_l`` fills ``dW_t[l, i]``, and ``sum_j delta_j u_ji`` reads row ``i``
-of ``W_{t+1}``. The matrix form (``mlp``) does the same sums as matrix products; this module
-is there to teach the sums and to cross-check the matrix form.
+The slides' letters: Hajij's deck (002) writes ``a_i = sum_l u_il z_l``, ``z_i = sigma(a_i)``,
+cost ``C_0``, so its ``u_il`` is our ``W[l, i]``, its ``a_i`` our ``s_i`` and its ``z_i`` our
+``a_i``; the BP deck (000) writes ``w_ij`` (our ``W[i, j]``), ``s_j``, ``x_j`` (our ``a_j``),
+with the bias as the weight of a node ``x_0 = 1``. :mod:`backprop_course.mlp` does the same sums
+as matrix products on a batch; this module is there to teach the sums and to cross-check it.
 
 Other losses change only the output deltas (see :func:`output_deltas`):
 
-* ``mse``: ``C_0 = sum_k (y_k - y'_k)^2``, ``delta_k = -2 (y_k - y'_k) sigma'(a_k)``, any
+* ``mse``: ``cost = sum_k (y_k - y_hat_k)^2``, ``delta_k = -2 (y_k - y_hat_k) sigma'(s_k)``, any
   output activation;
-* ``bce`` (sigmoid output): ``C_0 = -[y log y' + (1 - y) log(1 - y')]``; since
-  ``dC_0/dy' = (y' - y) / (y'(1 - y'))`` and ``sigma'(a) = y'(1 - y')``, ``delta_k = y'_k - y_k``;
-* ``ce`` (softmax output ``y'_k = e^{a_k} / sum_m e^{a_m}``): ``delta_k = y'_k - y_k``.
+* ``bce`` (sigmoid output): ``cost = -[y log y_hat + (1 - y) log(1 - y_hat)]``; since
+  ``dcost/dy_hat = (y_hat - y) / (y_hat (1 - y_hat))`` and ``sigma'(s) = y_hat (1 - y_hat)``,
+  ``delta_k = y_hat_k - y_k``;
+* ``ce`` (softmax output ``y_hat_k = e^{s_k} / sum_m e^{s_m}``): ``delta_k = y_hat_k - y_k``.
 
-For a batch the loss is the mean of ``C_0`` over the examples, so the gradient is the mean of
-the per-example gradients: one loop over examples around everything above.
+For a batch the loss is the mean of the per-example costs, so the gradient is the mean of the
+per-example gradients: one loop over examples around everything above.
 
 >>> import numpy as np
 >>> from backprop_course import mlp
@@ -73,16 +75,17 @@ class PerNodeResult:
     Attributes
     ----------
     loss : float
-        The mean of ``C_0`` over the examples (equal to ``mlp.loss_and_grads``'s loss).
+        The mean of the per-example cost over the examples (equal to
+        ``mlp.loss_and_grads``'s loss).
     grads : dict
         ``{"W1": (d_0, d_1), "b1": (d_1,), ...}``, the keys and shapes of ``params``.
-    a, z : dict of arrays
-        Per layer ``t``: the pre-activations ``a[t]`` (``t = 1..L``) and the outputs
-        ``z[t]`` (``t = 0..L``, ``z[0]`` the input), shape ``(n, d_t)`` for a batch or
-        ``(d_t,)`` for one example.
+    s, a : dict of arrays
+        Per layer ``l``: the pre-activations ``s[l]`` (``l = 1..L``) and the activations
+        ``a[l]`` (``l = 0..L``, ``a[0]`` the input), shape ``(n, d_l)`` for a batch or
+        ``(d_l,)`` for one example.
     deltas : dict of arrays
-        ``deltas[t] = dC_0/da`` for layer ``t = 1..L``, per example (no ``1/n``), shaped like
-        ``a[t]``. ``mlp``'s ``delta_t`` for a batch of ``n`` is ``deltas[t] / n``.
+        ``deltas[l] = dcost/ds`` for layer ``l = 1..L``, per example (no ``1/n``), shaped like
+        ``s[l]``. ``mlp``'s ``delta_l`` for a batch of ``n`` is ``deltas[l] / n``.
     n_madds : int
         Multiply-adds done on edges (a bias counts as an edge from a constant 1): ``E`` per
         example forward, ``E`` for the weight gradients, and one per edge between two
@@ -91,8 +94,8 @@ class PerNodeResult:
 
     loss: float
     grads: dict[str, np.ndarray]
+    s: dict[int, np.ndarray]
     a: dict[int, np.ndarray]
-    z: dict[int, np.ndarray]
     deltas: dict[int, np.ndarray]
     n_madds: int
 
@@ -125,7 +128,7 @@ def forward_per_node(
     hidden: str = "tanh",
     output: str = "sigmoid",
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], int]:
-    """Forward pass of one example, one node at a time: ``a_i = b_i + sum_l u_il z_l``.
+    """Forward pass of one example, one unit at a time: ``s_j = b_l[j] + sum_i a_i W_l[i, j]``.
 
     Parameters
     ----------
@@ -135,14 +138,14 @@ def forward_per_node(
 
     Returns
     -------
-    a : dict ``{t: (d_t,)}`` for ``t = 1..L``, the pre-activations
-    z : dict ``{t: (d_t,)}`` for ``t = 0..L``, with ``z[0] = x``
+    s : dict ``{l: (d_l,)}`` for ``l = 1..L``, the pre-activations
+    a : dict ``{l: (d_l,)}`` for ``l = 0..L``, the activations, with ``a[0] = x``
     n_madds : int, ``E`` multiply-adds (weights and biases)
 
     >>> from backprop_course import mlp
     >>> p = {"W1": np.array([[1.0], [2.0]]), "b1": np.array([0.5])}
-    >>> a, z, n = forward_per_node(p, np.array([1.0, 1.0]), output="identity")
-    >>> print(a[1], z[1], n)
+    >>> s, a, n = forward_per_node(p, np.array([1.0, 1.0]), output="identity")
+    >>> print(s[1], a[1], n)
     [3.5] [3.5] 3
     """
     mlp._check_config(hidden, output)
@@ -158,112 +161,112 @@ def forward_per_node(
 
 def _forward_one(params, x, L, hidden, output):
     sigma = activations.ACTIVATIONS[hidden].function
-    a: dict[int, np.ndarray] = {}
-    z: dict[int, np.ndarray] = {0: np.array(x, dtype=np.float64)}
+    s: dict[int, np.ndarray] = {}
+    a: dict[int, np.ndarray] = {0: np.array(x, dtype=np.float64)}
     n_madds = 0
-    for t in range(1, L + 1):
-        U = np.asarray(params[f"W{t}"], dtype=np.float64)  # U[l, i] = u_il
-        b = np.asarray(params[f"b{t}"], dtype=np.float64)
-        d_prev, d_t = U.shape
-        a[t] = np.zeros(d_t)
-        for i in range(d_t):
-            a_i = b[i]  # the bias: weight b_i on a constant input 1
+    for l in range(1, L + 1):
+        W = np.asarray(params[f"W{l}"], dtype=np.float64)  # W[i, j]: from unit i to unit j
+        b = np.asarray(params[f"b{l}"], dtype=np.float64)
+        d_prev, d_l = W.shape
+        s[l] = np.zeros(d_l)
+        for j in range(d_l):
+            s_j = b[j]  # the bias: a weight on a constant input 1
             n_madds += 1
-            for l in range(d_prev):
-                a_i += U[l, i] * z[t - 1][l]  # a_i = sum_l u_il z_l
+            for i in range(d_prev):
+                s_j += a[l - 1][i] * W[i, j]  # s_j = sum_i a_i W_l[i, j] + b_l[j]
                 n_madds += 1
-            a[t][i] = a_i
-        if t < L:
-            z[t] = np.array([float(sigma(np.float64(a_i))) for a_i in a[t]])
-        elif output == "softmax":  # y'_k = e^{a_k} / sum_m e^{a_m}, shifted by max(a)
-            m = max(a[t])
-            e = [math.exp(a_k - m) for a_k in a[t]]
+            s[l][j] = s_j
+        if l < L:
+            a[l] = np.array([float(sigma(np.float64(s_j))) for s_j in s[l]])
+        elif output == "softmax":  # y_hat_k = e^{s_k} / sum_m e^{s_m}, shifted by max(s)
+            m = max(s[l])
+            e = [math.exp(s_k - m) for s_k in s[l]]
             total = sum(e)
-            z[t] = np.array([e_k / total for e_k in e])
+            a[l] = np.array([e_k / total for e_k in e])
         else:
             f = activations.ACTIVATIONS[output].function
-            z[t] = np.array([float(f(np.float64(a_k))) for a_k in a[t]])
-    return a, z, n_madds
+            a[l] = np.array([float(f(np.float64(s_k))) for s_k in s[l]])
+    return s, a, n_madds
 
 
 def output_deltas(
-    a_out: np.ndarray, z_out: np.ndarray, y: np.ndarray, output: str, loss: str
+    s_out: np.ndarray, y_hat: np.ndarray, y: np.ndarray, output: str, loss: str
 ) -> tuple[np.ndarray, float]:
-    """The output layer's ``delta_k = dC_0/da_k`` and the cost ``C_0`` of one example.
+    """The output layer's ``delta_k = dcost/ds_k`` and the cost of one example.
 
     Parameters
     ----------
-    a_out, z_out : arrays ``(d_L,)``, the output layer's pre-activations and outputs ``y'``
+    s_out, y_hat : arrays ``(d_L,)``, the output layer's pre-activations and activations
     y : array ``(d_L,)``, the target (0/1 for ``bce``, one-hot for ``ce``)
     output, loss : ``mse`` with any output but softmax, ``bce`` with ``sigmoid``, ``ce`` with
         ``softmax``
 
     Returns
     -------
-    delta : array ``(d_L,)``; ``-2 (y_k - y'_k) sigma'(a_k)`` for ``mse``, ``y'_k - y_k`` for
-        ``bce`` and ``ce``
-    cost : float, ``C_0`` (``bce`` and ``ce`` computed from ``a`` so it is finite when ``y'``
-        rounds to 0 or 1)
+    delta : array ``(d_L,)``; ``-2 (y_k - y_hat_k) sigma'(s_k)`` for ``mse``, ``y_hat_k - y_k``
+        for ``bce`` and ``ce``
+    cost : float (``bce`` and ``ce`` computed from ``s`` so it is finite when ``y_hat`` rounds
+        to 0 or 1)
 
     >>> d, c = output_deltas(np.array([0.0]), np.array([0.5]), np.array([1.0]), "sigmoid", "mse")
     >>> print(d, f"{c:.2f}")
     [-0.25] 0.25
     """
     mlp._check_config("tanh", output, loss)
-    a_out, z_out, y = (np.asarray(v, dtype=np.float64) for v in (a_out, z_out, y))
-    if not a_out.shape == z_out.shape == y.shape or a_out.ndim != 1:
+    s_out, y_hat, y = (np.asarray(v, dtype=np.float64) for v in (s_out, y_hat, y))
+    if not s_out.shape == y_hat.shape == y.shape or s_out.ndim != 1:
         raise ValueError(
-            f"a_out, z_out and y must be 1-D of one length, got {a_out.shape}, "
-            f"{z_out.shape}, {y.shape}"
+            f"s_out, y_hat and y must be 1-D of one length, got {s_out.shape}, "
+            f"{y_hat.shape}, {y.shape}"
         )
-    delta = np.zeros_like(a_out)
+    delta = np.zeros_like(s_out)
     cost = 0.0
     if loss == "mse":
         dsigma = activations.ACTIVATIONS[output].derivative
-        for k in range(a_out.size):
-            delta[k] = -2.0 * (y[k] - z_out[k]) * float(dsigma(np.float64(a_out[k])))
-            cost += (y[k] - z_out[k]) ** 2
+        for k in range(s_out.size):
+            delta[k] = -2.0 * (y[k] - y_hat[k]) * float(dsigma(np.float64(s_out[k])))
+            cost += (y[k] - y_hat[k]) ** 2
     elif loss == "bce":
-        for k in range(a_out.size):
-            delta[k] = z_out[k] - y[k]
-            # -[y log sigma(a) + (1 - y) log(1 - sigma(a))] = log(1 + e^a) - y a
-            cost += float(np.logaddexp(0.0, a_out[k])) - y[k] * a_out[k]
+        for k in range(s_out.size):
+            delta[k] = y_hat[k] - y[k]
+            # -[y log sigma(s) + (1 - y) log(1 - sigma(s))] = log(1 + e^s) - y s
+            cost += float(np.logaddexp(0.0, s_out[k])) - y[k] * s_out[k]
     else:  # ce
-        m = max(a_out)
-        log_sum = m + math.log(sum(math.exp(a_m - m) for a_m in a_out))
-        for k in range(a_out.size):
-            delta[k] = z_out[k] - y[k]
-            cost += y[k] * (log_sum - a_out[k])  # -y_k log y'_k
+        m = max(s_out)
+        log_sum = m + math.log(sum(math.exp(s_m - m) for s_m in s_out))
+        for k in range(s_out.size):
+            delta[k] = y_hat[k] - y[k]
+            cost += y[k] * (log_sum - s_out[k])  # -y_k log y_hat_k
     return delta, float(cost)
 
 
-def _backward_one(params, a, z, delta_out, L, hidden):
-    """Per-node deltas and gradients of one example; returns (grads, deltas, n_madds)."""
+def _backward_one(params, s, a, delta_out, L, hidden):
+    """Per-unit deltas and gradients of one example; returns (grads, deltas, n_madds)."""
     dsigma = activations.ACTIVATIONS[hidden].derivative
     deltas = {L: delta_out}
     n_madds = 0
-    for t in range(L - 1, 0, -1):  # backwards through the hidden layers
-        U_next = np.asarray(params[f"W{t + 1}"], dtype=np.float64)  # U_next[i, j] = u_ji
-        d_t, d_next = U_next.shape
-        deltas[t] = np.zeros(d_t)
-        for i in range(d_t):
-            s = 0.0
+    for l in range(L - 1, 0, -1):  # backwards through the hidden layers
+        W_next = np.asarray(params[f"W{l + 1}"], dtype=np.float64)  # W_{l+1}[i, j]
+        d_l, d_next = W_next.shape
+        deltas[l] = np.zeros(d_l)
+        for i in range(d_l):
+            total = 0.0
             for j in range(d_next):
-                s += deltas[t + 1][j] * U_next[i, j]  # sum_j delta_j u_ji
+                total += W_next[i, j] * deltas[l + 1][j]  # sum_j W_{l+1}[i, j] delta_j
                 n_madds += 1
-            deltas[t][i] = float(dsigma(np.float64(a[t][i]))) * s  # times sigma'(a_i)
+            deltas[l][i] = float(dsigma(np.float64(s[l][i]))) * total  # times sigma'(s_i)
     grads = {}
-    for t in range(1, L + 1):
-        d_prev, d_t = np.shape(params[f"W{t}"])
-        dU = np.zeros((d_prev, d_t))
-        db = np.zeros(d_t)
-        for i in range(d_t):
-            for l in range(d_prev):
-                dU[l, i] = deltas[t][i] * z[t - 1][l]  # dC_0/du_il = delta_i z_l
+    for l in range(1, L + 1):
+        d_prev, d_l = np.shape(params[f"W{l}"])
+        dW = np.zeros((d_prev, d_l))
+        db = np.zeros(d_l)
+        for j in range(d_l):
+            for i in range(d_prev):
+                dW[i, j] = a[l - 1][i] * deltas[l][j]  # dL/dW_l[i, j] = a_i delta_j
                 n_madds += 1
-            db[i] = deltas[t][i]  # the bias input is 1
+            db[j] = deltas[l][j]  # dL/db_l[j] = delta_j (the bias input is 1)
             n_madds += 1
-        grads[f"W{t}"], grads[f"b{t}"] = dU, db
+        grads[f"W{l}"], grads[f"b{l}"] = dW, db
     return grads, deltas, n_madds
 
 
@@ -279,8 +282,8 @@ def per_node_backprop(
 
     Parameters
     ----------
-    params : dict ``{"W1": (d_0, d_1), "b1": (d_1,), ...}``; ``u_il`` of layer ``t`` is
-        ``params[f"W{t}"][l, i]``
+    params : dict ``{"W1": (d_0, d_1), "b1": (d_1,), ...}``; ``params[f"W{l}"][i, j]`` is
+        the weight from unit ``i`` of layer ``l - 1`` to unit ``j`` of layer ``l``
     x : array ``(d_0,)`` (one example) or ``(n, d_0)`` (a batch)
     y : targets as ``mlp.loss_and_grads`` takes them (for one example: a number, a ``(d_L,)``
         vector, or for ``ce`` a class index or one-hot vector)
@@ -291,8 +294,8 @@ def per_node_backprop(
     Returns
     -------
     PerNodeResult
-        ``loss`` and ``grads`` equal to ``mlp.loss_and_grads`` (mean over the batch); ``a``,
-        ``z`` and ``deltas`` per layer, shaped ``(d_t,)`` for one example and ``(n, d_t)``
+        ``loss`` and ``grads`` equal to ``mlp.loss_and_grads`` (mean over the batch); ``s``,
+        ``a`` and ``deltas`` per layer, shaped ``(d_l,)`` for one example and ``(n, d_l)``
         for a batch; ``n_madds`` counted in the loops.
 
     >>> from backprop_course import mlp
@@ -308,23 +311,23 @@ def per_node_backprop(
     L, X, Y, single = _as_batch(params, x, y, loss)
     n = X.shape[0]
     grads = {k: np.zeros(np.shape(v)) for k, v in params.items()}
-    a_all: dict[int, list] = {t: [] for t in range(1, L + 1)}
-    z_all: dict[int, list] = {t: [] for t in range(L + 1)}
-    d_all: dict[int, list] = {t: [] for t in range(1, L + 1)}
+    s_all: dict[int, list] = {l: [] for l in range(1, L + 1)}
+    a_all: dict[int, list] = {l: [] for l in range(L + 1)}
+    d_all: dict[int, list] = {l: [] for l in range(1, L + 1)}
     total, n_madds = 0.0, 0
     for x_k, y_k in zip(X, Y, strict=True):  # one example at a time
-        a, z, m_fwd = _forward_one(params, x_k, L, hidden, output)
-        delta_out, cost = output_deltas(a[L], z[L], y_k, output, loss)
-        g, deltas, m_bwd = _backward_one(params, a, z, delta_out, L, hidden)
+        s, a, m_fwd = _forward_one(params, x_k, L, hidden, output)
+        delta_out, cost = output_deltas(s[L], a[L], y_k, output, loss)
+        g, deltas, m_bwd = _backward_one(params, s, a, delta_out, L, hidden)
         total += cost
         n_madds += m_fwd + m_bwd
         for key in grads:
             grads[key] += g[key] / n  # the loss is the mean over the batch
-        for t in range(L + 1):
-            z_all[t].append(z[t])
-            if t:
-                a_all[t].append(a[t])
-                d_all[t].append(deltas[t])
+        for l in range(L + 1):
+            a_all[l].append(a[l])
+            if l:
+                s_all[l].append(s[l])
+                d_all[l].append(deltas[l])
 
     def stack(d):
         return {t: (v[0] if single else np.array(v)) for t, v in d.items()}
@@ -332,8 +335,8 @@ def per_node_backprop(
     return PerNodeResult(
         loss=total / n,
         grads=grads,
+        s=stack(s_all),
         a=stack(a_all),
-        z=stack(z_all),
         deltas=stack(d_all),
         n_madds=n_madds,
     )
@@ -352,7 +355,7 @@ def per_node_gradients(
     """Gradients of the (batch-mean) loss by per-node backprop, in ``mlp``'s dict format.
 
     Same arguments as :func:`per_node_backprop`. Returns ``grads`` (keys and shapes of
-    ``params``), or ``(grads, deltas)`` with ``deltas[t] = dC_0/da`` per layer ``t = 1..L``
+    ``params``), or ``(grads, deltas)`` with ``deltas[l] = dcost/ds`` per layer ``l = 1..L``
     when ``return_deltas`` is true.
 
     >>> from backprop_course import mlp

@@ -202,6 +202,21 @@ class Value:
             "a Value exponent is not supported; write (x * math.log(base)).exp() for base ** x"
         )
 
+    def maximum(self, other) -> Value:
+        """``z = max(x, y)``: the larger input gets ``dz = 1``, the other ``0`` (a router).
+
+        At a tie (``x == y``) each input gets ``1/2``, a valid subgradient (``relu`` chooses 0 at
+        its kink instead). ``x.relu()`` is ``x.maximum(0)`` away from the kink.
+
+        >>> x, y = Value(2.0, "x"), Value(5.0, "y")
+        >>> z = x.maximum(y); print(z.data, z.local_grads)
+        5.0 (0.0, 1.0)
+        """
+        other = self._coerce(other)
+        x, y = self.data, other.data
+        local = (1.0, 0.0) if x > y else ((0.0, 1.0) if y > x else (0.5, 0.5))
+        return Value._node(max(x, y), (self, other), local, "max")
+
     # ---- functions -------------------------------------------------------------------------
     def sigmoid(self) -> Value:
         """``z = sigma(x) = 1 / (1 + e^-x)``: ``dz/dx = z (1 - z)``; no overflow for any ``x``.
@@ -256,6 +271,35 @@ class Value:
         if self.data <= 0:
             raise ValueError(f"log needs a positive argument, got {self.data:.6g}")
         return Value._node(math.log(self.data), (self,), (1.0 / self.data,), "log")
+
+    # ---- names -----------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The node's ``label``, or else what it computes from its children's names.
+
+        An input without a label shows its value (a constant); an unlabelled operation writes
+        itself out (``x1*w1``, ``tanh(s)``), so two different nodes with the same operation
+        print differently. Names longer than 16 characters are cut to 15 and an ellipsis; label
+        the nodes of a bigger graph yourself.
+
+        >>> x1, w1, x2, w2 = (Value(v, n) for v, n in [(2, "x1"), (-1, "w1"), (3, "x2"), (1, "w2")])
+        >>> [n.name for n in (x1 * w1, x2 * w2, (x1 * w1).tanh(), x1 - 1.0)]
+        ['x1*w1', 'x2*w2', 'tanh(x1*w1)', 'x1-1']
+        """
+        if self.label:
+            return self.label
+        if not self.children:
+            return f"{self.data:g}"
+        names = [c.name if c.label or not c.children else f"({c.name})" for c in self.children]
+        if self.op in ("+", "-", "*", "/", "max") and len(names) == 2:
+            text = f"max({names[0]}, {names[1]})" if self.op == "max" else self.op.join(names)
+        elif self.op == "neg":
+            text = f"-{names[0]}"
+        elif self.op.startswith("**"):
+            text = f"{names[0]}{self.op}"
+        else:  # a function: its argument needs no extra brackets
+            text = f"{self.op}({', '.join(c.name for c in self.children)})"
+        return text if len(text) <= 16 else text[:15] + "…"
 
     # ---- the backward pass -----------------------------------------------------------------
     def trace(self) -> tuple[list[Value], list[tuple[Value, Value]]]:

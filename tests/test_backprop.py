@@ -80,21 +80,21 @@ def test_forward_values_match_mlp_forward(hidden):
     params, X, _ = make_problem(SHAPES["deep"], "identity", "mse", 4, 7)
     result = backprop.per_node_backprop(params, X, np.zeros((4, 2)), hidden, "identity", "mse")
     _, cache = mlp.forward(params, X, hidden, "identity")
-    np.testing.assert_allclose(result.z[0], X)
+    np.testing.assert_allclose(result.a[0], X)
     for t in range(1, len(cache)):
-        np.testing.assert_allclose(result.a[t], cache[t][0], rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(result.z[t], cache[t][1], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(result.s[t], cache[t][0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(result.a[t], cache[t][1], rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("output, loss", OUTPUT_LOSS)
 def test_deltas_are_derivatives_of_the_cost_wrt_each_pre_activation(output, loss):
-    """delta_i = dC_0/da_i: a bias b_i shifts a_i one for one, so dC_0/db_i = delta_i."""
+    """delta_j = dL/ds_j: a bias b[j] shifts s_j one for one, so dL/db[j] = delta_j."""
     params, X, y = make_problem(SHAPES["deep"], output, loss, 3, 11)
     grads, deltas = backprop.per_node_gradients(
         params, X, y, "tanh", output, loss, return_deltas=True
     )
     L = mlp.n_layers(params)
-    for k in range(X.shape[0]):  # one example at a time: C_0 of that example
+    for k in range(X.shape[0]):  # one example at a time: the cost of that example
         x_k, y_k = X[k], y[k]
 
         def cost(p, x_k=x_k, y_k=y_k):
@@ -104,7 +104,7 @@ def test_deltas_are_derivatives_of_the_cost_wrt_each_pre_activation(output, loss
         numeric = gradcheck.numerical_gradients(cost, params)
         for t in range(1, L + 1):
             np.testing.assert_allclose(deltas[t][k], numeric[f"b{t}"], rtol=1e-6, atol=1e-9)
-    # the batch gradient of a bias is the mean delta, of a weight the mean of delta_i z_l
+    # the batch gradient of a bias is the mean delta, of a weight the mean of a_i delta_j
     for t in range(1, L + 1):
         np.testing.assert_allclose(grads[f"b{t}"], deltas[t].mean(axis=0), rtol=1e-12)
 
@@ -113,7 +113,7 @@ def test_one_example_gives_vectors_and_matches_a_batch_of_one():
     params, X, y = make_problem(SHAPES["deep"], "softmax", "ce", 1, 3)
     one = backprop.per_node_backprop(params, X[0], int(y[0]), "relu", "softmax", "ce")
     batch = backprop.per_node_backprop(params, X, y, "relu", "softmax", "ce")
-    assert one.deltas[1].shape == (4,) and one.z[0].shape == (3,)
+    assert one.deltas[1].shape == (4,) and one.a[0].shape == (3,)
     assert batch.deltas[1].shape == (1, 4)
     assert one.loss == batch.loss
     for key in params:
@@ -125,11 +125,11 @@ def test_one_example_gives_vectors_and_matches_a_batch_of_one():
 
 
 def test_slides_output_delta_for_squared_error():
-    """delta_k = -2 (y - y') sigma'(a_k) for C_0 = (y - y')^2 and a sigmoid output."""
-    a_k, y = 0.3, 1.0
-    y_hat = 1 / (1 + np.exp(-a_k))
+    """delta_k = -2 (y - y_hat) sigma'(s_k) for L = (y - y_hat)^2 and a sigmoid output."""
+    s_k, y = 0.3, 1.0
+    y_hat = 1 / (1 + np.exp(-s_k))
     delta, cost = backprop.output_deltas(
-        np.array([a_k]), np.array([y_hat]), np.array([y]), "sigmoid", "mse"
+        np.array([s_k]), np.array([y_hat]), np.array([y]), "sigmoid", "mse"
     )
     expected = -2 * (y - y_hat) * y_hat * (1 - y_hat)
     assert delta[0] == pytest.approx(expected, rel=1e-14)
@@ -137,7 +137,7 @@ def test_slides_output_delta_for_squared_error():
 
 
 def test_hidden_delta_is_sigma_prime_times_weighted_sum_of_next_deltas():
-    """delta_i = sigma'(a_i) sum_j delta_j u_ji with u_ji = W_{t+1}[i, j]."""
+    """delta_i = sigma'(s_i) sum_j W_{t+1}[i, j] delta_j."""
     params, X, y = make_problem(SHAPES["deep"], "sigmoid", "mse", 1, 5)
     _, deltas = backprop.per_node_gradients(
         params, X[0], y[0], "sigmoid", "sigmoid", "mse", return_deltas=True
@@ -148,10 +148,25 @@ def test_hidden_delta_is_sigma_prime_times_weighted_sum_of_next_deltas():
         W_next = params[f"W{t + 1}"]
         for i in range(W_next.shape[0]):
             s = sum(deltas[t + 1][j] * W_next[i, j] for j in range(W_next.shape[1]))
-            sp = activations.sigmoid_derivative(np.array(r.a[t][i]))
+            sp = activations.sigmoid_derivative(np.array(r.s[t][i]))
             assert deltas[t][i] == pytest.approx(float(sp) * s, rel=1e-12)
-        # dC_0/du_il = delta_i z_l fills dW_t[l, i]
-        np.testing.assert_allclose(r.grads[f"W{t}"], np.outer(r.z[t - 1], deltas[t]), rtol=1e-12)
+        # dL/dW_t[i, j] = a_i delta_j fills dW_t[i, j]
+        np.testing.assert_allclose(r.grads[f"W{t}"], np.outer(r.a[t - 1], deltas[t]), rtol=1e-12)
+
+
+def test_a_bias_is_the_weight_of_an_input_that_is_always_1():
+    """The BP deck's view (a bias node x_0 = 1) and ours (a separate b) give the same gradient:
+    fold b1 into W1 as the weights of an extra input column of ones."""
+    params, X, y = make_problem(SHAPES["deep"], "sigmoid", "mse", 4, 13)
+    folded = dict(params)
+    folded["W1"] = np.vstack([params["W1"], params["b1"][None, :]])
+    folded["b1"] = np.zeros_like(params["b1"])
+    X1 = np.hstack([X, np.ones((X.shape[0], 1))])
+    ours = backprop.per_node_gradients(params, X, y, "tanh", "sigmoid", "mse")
+    theirs = backprop.per_node_gradients(folded, X1, y, "tanh", "sigmoid", "mse")
+    np.testing.assert_allclose(theirs["W1"][-1], ours["b1"], rtol=1e-12)
+    np.testing.assert_allclose(theirs["W1"][:-1], ours["W1"], rtol=1e-12)
+    assert not np.allclose(ours["b1"], 0.0)  # a zero gradient would make the check vacuous
 
 
 def test_bce_loss_is_finite_for_saturated_outputs():
@@ -211,8 +226,9 @@ def test_ce_rejects_a_class_index_out_of_range():
 
 def test_forward_per_node_checks_its_input():
     params = mlp.init_params([2, 3], rng=0)
-    a, z, n = backprop.forward_per_node(params, np.array([1.0, -1.0]), "tanh", "sigmoid")
-    assert a[1].shape == (3,) and n == 9
+    s, a, n = backprop.forward_per_node(params, np.array([1.0, -1.0]), "tanh", "sigmoid")
+    assert s[1].shape == (3,) and a[0].shape == (2,) and n == 9
+    np.testing.assert_allclose(a[1], activations.sigmoid(s[1]))
     with pytest.raises(ValueError, match="one example"):
         backprop.forward_per_node(params, np.ones((2, 2)))
     with pytest.raises(ValueError, match="features"):

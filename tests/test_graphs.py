@@ -197,3 +197,41 @@ def test_network_rejects_bad_sizes_and_params():
         draw_network({"W1": np.ones((2, 3))})
     with pytest.raises(ValueError, match="max_units"):
         draw_network([2, 3, 1], max_units=1)
+
+
+def test_two_unlabelled_products_get_different_boxes():
+    x1, w1, x2, w2 = (Value(v, n) for v, n in [(2, "x1"), (-1, "w1"), (3, "x2"), (1, "w2")])
+    s = x1 * w1 + x2 * w2
+    s.label = "s"
+    heads = [t.get_text().splitlines()[0] for t in _node_boxes(draw_computation_graph(s))]
+    assert "x1*w1" in heads and "x2*w2" in heads and "s  (+)" in heads
+
+
+def test_text_is_legible_and_shrinks_only_to_fit():
+    """Node text is NODE_FONTSIZE on a roomy figure and never below 7 pt on a cramped one."""
+    from backprop_course.plots.graphs import EDGE_FONTSIZE, NODE_FONTSIZE
+
+    assert NODE_FONTSIZE >= 10 and EDGE_FONTSIZE >= 10
+    L, *_ = _graph()
+    roomy = draw_computation_graph(L, edge_labels=lambda c, p, i: "1")
+    sizes = {t.get_fontsize() for t in _node_boxes(roomy)}
+    assert sizes == {NODE_FONTSIZE}
+    cramped = draw_computation_graph(L, ax=plt.subplots(figsize=(4, 2))[1])
+    small = {t.get_fontsize() for t in _node_boxes(cramped)}
+    assert len(small) == 1 and 7.0 <= small.pop() < NODE_FONTSIZE
+
+
+def test_labels_of_crossing_edges_do_not_overlap():
+    """x -> v and y -> u cross in the middle; their labels move towards the nodes they label."""
+    x, y = Value(1.5, "x"), Value(-2.0, "y")
+    u, v = x * y, x + y
+    u.label, v.label = "u", "v"
+    p = u * v
+    ax = draw_computation_graph(p, edge_labels=lambda c, q, i: f"e{i}")
+    ax.figure.canvas.draw()
+    labels = [t for t in ax.texts if t.get_text().startswith("e")]
+    assert len(labels) == 6
+    boxes = [t.get_window_extent() for t in labels]
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a].overlaps(boxes[b]), (labels[a].get_text(), labels[b].get_text())

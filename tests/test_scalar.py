@@ -56,6 +56,9 @@ OPS = {
     "exp": (lambda a: a.exp(), (0.8,)),
     "log": (lambda a: a.log(), (0.8,)),
     "numpy_scalar": (lambda a: np.float64(3.0) * a + np.int64(2), (0.5,)),
+    "max_first": (lambda a, b: a.maximum(b), (1.3, -0.7)),
+    "max_second": (lambda a, b: a.maximum(b), (-1.3, 0.7)),
+    "max_number": (lambda a: a.maximum(0), (0.4,)),
 }
 
 
@@ -276,3 +279,36 @@ def test_inputs_are_not_mutated_by_operations():
     x = Value(1.5, "x")
     _ = (x * 2 + 1).tanh()
     assert (x.data, x.grad, x.label, x.op, x.children) == (1.5, 0.0, "x", "", ())
+
+
+def test_max_routes_the_gradient_to_the_larger_input():
+    """max is a router: the whole upstream gradient goes to the winner, none to the loser."""
+    x, y = Value(3.0, "x"), Value(-1.0, "y")
+    z = 2.5 * x.maximum(y)
+    z.backward()
+    assert (x.grad, y.grad) == (2.5, 0.0)
+    tie = Value(2.0).maximum(Value(2.0))
+    assert tie.data == 2.0 and tie.local_grads == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.3, 0.3, 2.0])
+def test_relu_is_a_max_with_zero(x):
+    a, b = Value(x), Value(x)
+    r, m = a.relu(), b.maximum(0.0)
+    r.backward()
+    m.backward()
+    assert (r.data, a.grad) == (m.data, b.grad)
+
+
+def test_unlabelled_nodes_are_named_by_what_they_compute():
+    """Two different products must not print alike (both as '*')."""
+    x1, w1, x2, w2 = (Value(v, n) for v, n in [(2, "x1"), (-1, "w1"), (3, "x2"), (1, "w2")])
+    p1, p2 = x1 * w1, x2 * w2
+    assert (p1.name, p2.name) == ("x1*w1", "x2*w2")
+    assert (p1 + p2).name == "(x1*w1)+(x2*w2)"
+    assert ((p1 + p2).tanh() - 1.0).name.startswith("(tanh((x1*w1)+")
+    assert len(((p1 + p2).tanh() - 1.0).name) == 16
+    assert (-p1).name == "-(x1*w1)" and (x1**2).name == "x1**2"
+    assert x1.maximum(0).name == "max(x1, 0)" and Value(1.5).name == "1.5"
+    p1.label = "p"
+    assert p1.name == "p" and (p1 * 2).name == "p*2"

@@ -8,10 +8,10 @@ run, a training run, a backward-pass frame) and ``figure_png``. Every public fun
 each is available here, e.g. ``plots.decision_boundary(...)``.
 """
 
-from . import curves, explorers, graphs, training
+from . import curves, explorers, gates, graphs, training
 
 __all__: list[str] = []
-for _module in (curves, graphs, training, explorers):
+for _module in (curves, graphs, gates, training, explorers):
     for _fn in _module.__all__:
         globals()[_fn] = getattr(_module, _fn)
         __all__.append(_fn)

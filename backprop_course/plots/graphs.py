@@ -34,6 +34,10 @@ _HIGHLIGHT = "#ff7f0e"
 _FANOUT = "#2ca02c"
 _NODE_FACE = "#f4f6fb"
 _INPUT_FACE = "#e8f1e4"
+#: Text sizes (points) of a node's box and of an edge label: legible on a laptop screen when a
+#: 9-inch-wide figure is shown at its natural size (issue 21).
+NODE_FONTSIZE = 11.0
+EDGE_FONTSIZE = 10.5
 
 
 def _trace(root_or_trace) -> tuple[list, list]:
@@ -180,7 +184,8 @@ def draw_computation_graph(
 ) -> Axes:
     """Draw a scalar computation graph as a layered DAG, inputs left, output right.
 
-    Each node is a box: its label and operation (``*``, ``+``, ``tanh``...; inputs have none),
+    Each node is a box: its label and operation (``*``, ``+``, ``tanh``...; inputs have none;
+    an unlabelled operation shows what it computes, ``x1*w1``, so two products differ),
     ``data`` (its forward value) and, when ``show_grads``, ``grad`` (``dL/dnode`` after
     ``root.backward()``). An arrow goes from each child to the node computed from it; a child
     used twice (``x * x``) gets two arrows. Nodes that feed several others, where backward
@@ -205,6 +210,9 @@ def draw_computation_graph(
     fmt : format spec for numbers
     title : Axes title
 
+    Text is :data:`NODE_FONTSIZE` and :data:`EDGE_FONTSIZE` points, shrunk (not below 7) when
+    the widest box would not fit its column of the Axes.
+
     Returns
     -------
     The Axes drawn into.
@@ -217,31 +225,43 @@ def draw_computation_graph(
     >>> loss.backward()
     >>> ax = draw_computation_graph(loss, highlight=loss)
     >>> sorted(t.get_text().splitlines()[0] for t in ax.texts if "data" in t.get_text())
-    ['L  (tanh)', 'w', 'x', '·  (*)']
+    ['L  (tanh)', 'w', 'x', 'x*w']
     """
     nodes, edges = _trace(root_or_trace)
     pos = graph_layout((nodes, edges))
     n_cols = max(x for x, _ in pos.values()) + 1
     tallest = max(Counter(x for x, _ in pos.values()).values())
-    ax = _axes(ax, figsize=(max(4.0, 2.3 * n_cols), max(2.2, 1.25 * tallest + 0.6)))
+    ax = _axes(ax, figsize=(max(4.5, 2.6 * n_cols), max(2.6, 1.45 * tallest + 0.8)))
     shown_grads = {id(k): float(v) for k, v in (grads or {}).items()}
     outlines = {id(k): c for k, c in (outline or {}).items()}
     hi_nodes = _as_set(highlight)
     hi_edges = {(id(c), id(p)) for c, p in (highlight_edges or ())}
     fanout = Counter(id(c) for c, _ in edges)
 
-    boxes = {}
+    texts = {}
     for v in nodes:
-        x, y = pos[id(v)]
         label = str(getattr(v, "label", "") or "")
         op = str(getattr(v, "op", "") or "")
-        head = label or ("·" if op else "const")
-        if op:
-            head += f"  ({op})"
+        if label or not op:
+            head = (label or "const") + (f"  ({op})" if op else "")
+        else:  # an unlabelled operation writes itself out (x1*w1), so two products differ
+            head = str(getattr(v, "name", "") or f"·  ({op})")
         lines = [head, f"data {_fmt(v.data, fmt)}"]
         if show_grads:
             g = shown_grads.get(id(v), getattr(v, "grad", np.nan))
             lines.append(f"grad {_fmt(g, fmt)}")
+        texts[id(v)] = "\n".join(lines)
+    # the widest box must fit its column: shrink the text (not below 7 pt) on a small Axes
+    widest = max(len(line) for t in texts.values() for line in t.splitlines())
+    fig = ax.figure
+    col_inches = ax.get_position().width * fig.get_figwidth() / n_cols
+    fit = 0.92 * col_inches * 72 / (0.6 * widest + 1.0)
+    node_size = max(7.0, min(NODE_FONTSIZE, fit))
+    edge_size = node_size * EDGE_FONTSIZE / NODE_FONTSIZE
+
+    boxes = {}
+    for v in nodes:
+        x, y = pos[id(v)]
         is_input = not getattr(v, "children", ())
         edge, lw = "#555555", 1.0
         if mark_fanout and fanout[id(v)] > 1:
@@ -254,10 +274,10 @@ def draw_computation_graph(
         boxes[id(v)] = ax.text(
             x,
             y,
-            "\n".join(lines),
+            texts[id(v)],
             ha="center",
             va="center",
-            fontsize=8.5,
+            fontsize=node_size,
             family="monospace",
             zorder=3,
             bbox={"boxstyle": "round,pad=0.35", "fc": face, "ec": edge, "lw": lw},
@@ -303,13 +323,31 @@ def draw_computation_graph(
     ax.set_xlim(-0.6, n_cols - 0.4)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     to_display = ax.transData
-    for (x0, y0), (x1, y1), rad, k, m, text, hot in labels:
-        # the middle of the drawn edge: arc3 bends a straight edge in display coordinates,
-        # its midpoint moves by rad/2 times the edge turned a quarter (labels of curved edges
-        # that skip a column would otherwise sit on the node they pass)
+
+    def along(x0, y0, x1, y1, rad, t):
+        # a point of the drawn edge: arc3 draws a quadratic Bezier in display coordinates whose
+        # control point is the midpoint moved by rad times the edge turned a quarter (labels
+        # of curved edges that skip a column would otherwise sit on the node they pass)
         (X0, Y0), (X1, Y1) = to_display.transform([(x0, y0), (x1, y1)])
-        mid = ((X0 + X1) / 2 + rad / 2 * (Y1 - Y0), (Y0 + Y1) / 2 - rad / 2 * (X1 - X0))
-        x, y = to_display.inverted().transform(mid)
+        cx, cy = (X0 + X1) / 2 + rad * (Y1 - Y0), (Y0 + Y1) / 2 - rad * (X1 - X0)
+        u = 1.0 - t
+        return np.array(
+            [u * u * X0 + 2 * u * t * cx + t * t * X1, u * u * Y0 + 2 * u * t * cy + t * t * Y1]
+        )
+
+    # labels at the middle of their edge; two that would overlap (edges crossing in the
+    # middle) move towards the node they point to, the node whose local derivative they are
+    mids = [along(*c, *q, rad, 0.5) for c, q, rad, *_ in labels]
+    near = edge_size * 2.2 * ax.figure.dpi / 72
+    crowded = {
+        a
+        for a in range(len(mids))
+        for b in range(len(mids))
+        if a != b and np.hypot(*(mids[a] - mids[b])) < near
+    }
+    for n, ((x0, y0), (x1, y1), rad, k, m, text, hot) in enumerate(labels):
+        t = 0.64 if n in crowded and m == 1 else 0.5
+        x, y = to_display.inverted().transform(along(x0, y0, x1, y1, rad, t))
         off = 0.0 if m == 1 else (k - (m - 1) / 2) * 0.3
         ax.text(
             x,
@@ -317,7 +355,7 @@ def draw_computation_graph(
             text,
             ha="center",
             va="center",
-            fontsize=7.5,
+            fontsize=edge_size,
             color=_HIGHLIGHT if hot else "#333333",
             zorder=4,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
@@ -437,17 +475,17 @@ def draw_network(
                     text = "$\\hat y$" if sizes[l] == 1 else f"$\\hat y_{{{i + 1}}}$"
                 else:  # the layer in the superscript: h1 of two hidden layers differ
                     text = f"$h^{{({l})}}_{{{i + 1}}}$"
-                ax.text(l, y, text, ha="center", va="center", fontsize=7.5, zorder=4)
+                ax.text(l, y, text, ha="center", va="center", fontsize=9.5, zorder=4)
         if sizes[l] > max_units:
             ax.text(l, ypos(l, max_units - 1), "⋮", ha="center", va="center", fontsize=14)
         if show_labels:
             kind = "input" if l == 0 else ("output" if l == L else f"hidden {l}")
             low = ypos(l, len(units) - 1 + (1 if sizes[l] > max_units else 0))
-            ax.text(l, low - 0.9, f"{kind}\n({sizes[l]})", ha="center", va="top", fontsize=8)
+            ax.text(l, low - 0.9, f"{kind}\n({sizes[l]})", ha="center", va="top", fontsize=9.5)
     half = (tallest + (1 if max(sizes) > max_units else 0) - 1) / 2
     if show_labels:
         for l in range(1, len(sizes)):
-            ax.text(l - 0.5, half + 0.5, f"W{l}", ha="center", va="bottom", fontsize=8)
+            ax.text(l - 0.5, half + 0.5, f"W{l}", ha="center", va="bottom", fontsize=9.5)
     ax.set_xlim(-0.5, L + 0.5)
     ax.set_ylim(-half - 2.0, half + 1.2)
     ax.set_axis_off()
