@@ -15,6 +15,7 @@ fi
 # Debian's Chromium drives the end-to-end widget test (Playwright never downloads a browser).
 if ! command -v chromium >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing Debian's chromium with apt-get (the browser tests drive it)"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
