@@ -6,7 +6,8 @@ repository's tracked files. One real install (``course.sh`` on a copy without ``
 ``test.sh`` re-using it for the dev tools) keeps this to about a minute and a half with pip's
 cache warm; the failure paths (no ensurepip, a folder that is not a venv, a broken venv) stop
 before pip and cost a second each. Without a Debian-style ``/usr/bin/python3`` 3.11+ that has
-venv, every test here is skipped with the reason.
+venv, every install test here is skipped with the reason; the check that the README's commands
+need no ``python`` command runs everywhere.
 """
 
 from __future__ import annotations
