@@ -57,3 +57,16 @@ def test_every_lecture_defines_some_term():
     pending = {Path(p).name for p in PENDING}
     assert numbered - linked == set(), f"no glossary term links {numbered - linked}"
     assert linked - numbered - pending == set(), linked - numbered
+
+
+def test_every_line_of_the_table_is_a_well_formed_row():
+    """A stray line break (``"\\nabla"`` in a non-raw string) or a ``|`` inside math splits or
+    widens a row; such a row would silently drop out of the checks above."""
+    nb = nbformat.read(GLOSSARY, as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Terms")]
+    lines = [line for line in cell.source.splitlines()[2:] if line.strip()]
+    body = lines[2:]  # after the header row and its rule
+    bad = [line for line in body if not ROW.match(line) or line.count("|") != 4]
+    bad += [line for line in body if line.count("$") % 2 or "\t" in line]
+    assert not bad, f"malformed glossary rows: {bad[:3]}"
+    assert len(body) == len(rows())
