@@ -108,8 +108,10 @@ def dead_units_map(A: np.ndarray, ax: Axes | None = None, title: str | None = No
     ax = _axes(ax, figsize=(6.0, 3.0))
     ax.imshow(A > 0, cmap="gray", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     cols = np.flatnonzero(dead)
-    ax.plot(cols, np.full(cols.size, -1.5), "v", color="red", markersize=4, clip_on=False)
-    ax.set_ylim(A.shape[0] - 0.5, -2.5)
+    # the marks sit in a strip above row 0, inside the axes (an artist drawn outside them
+    # would make tight_layout shrink the axes)
+    ax.plot(cols, np.full(cols.size, -0.02 * A.shape[0]), "v", color="red", markersize=4)
+    ax.set_ylim(A.shape[0] - 0.5, -0.04 * A.shape[0] - 0.5)
     ax.set_xlabel("unit j")
     ax.set_ylabel("example k")
     ax.set_title(title or f"{dead.sum()} of {dead.size} units dead (red: never > 0)")
