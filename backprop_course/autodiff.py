@@ -115,6 +115,8 @@ class Dual:
     def __pow__(self, n) -> Dual:
         if isinstance(n, Dual | bool) or not isinstance(n, Real):
             raise ValueError(f"a Dual exponent must be a plain number, got {n!r}")
+        if self.value == 0 and n < 1:
+            raise ValueError(f"0 ** {n} has no finite derivative; a Dual needs a base != 0 here")
         return self._chain(self.value**n, n * self.value ** (n - 1) if n != 0 else 0.0)
 
     def tanh(self) -> Dual:

@@ -173,6 +173,9 @@ def test_dual_arithmetic_rules():
         Dual(float("nan"))
     with pytest.raises(ValueError, match="positive"):
         Dual(-1.0).log()
+    with pytest.raises(ValueError, match="derivative"):
+        Dual(0.0, 1.0) ** 0.5
+    assert (Dual(0.0, 1.0) ** 2).tangent == 0.0
     with pytest.raises(ValueError, match="exponent"):
         x ** Dual(2.0)
 
