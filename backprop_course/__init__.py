@@ -2,7 +2,7 @@
 
 One small module per lecture idea: ``data``, ``perceptron``, ``optim``, ``activations``,
 ``losses``, ``naive``, ``scalar``, ``backprop``, ``mlp``, ``gradcheck``, ``complexity``,
-``plots`` and ``widgets``. Import the module you need, e.g.
+``depth``, ``autodiff``, ``selfcheck``, ``plots`` and ``widgets``. Import the module you need, e.g.
 ``from backprop_course import mlp``.
 """
 

@@ -71,11 +71,14 @@ def init_params(
     *,
     hidden: str = "tanh",
     dtype=np.float64,
+    init: str | float | None = None,
 ) -> dict[str, np.ndarray]:
     """Random weights and zero biases for layer sizes ``[d_0, ..., d_L]``.
 
     ``W_l`` is drawn from ``N(0, gain / d_{l-1})`` with gain 2 for ReLU (He) and 1 otherwise
-    (LeCun/Xavier), so activations neither vanish nor explode at the start.
+    (LeCun), so activations neither vanish nor explode at the start. ``init`` picks another
+    scale for every layer: a scheme of :func:`init_std` ("lecun", "xavier", "he") or a fixed
+    standard deviation (a float > 0, e.g. 1.0 or 0.01, the "bad" inits of lecture 8).
 
     Parameters
     ----------
@@ -83,6 +86,7 @@ def init_params(
     rng : seed or Generator
     hidden : the hidden activation, used only to pick the scale
     dtype : float64 (default, for gradient checks) or float32
+    init : None (the default above), "lecun", "xavier", "he", or a standard deviation > 0
 
     Returns
     -------
@@ -91,6 +95,8 @@ def init_params(
     >>> p = init_params([2, 8, 8, 1], rng=0)
     >>> [p[k].shape for k in ("W1", "b1", "W3", "b3")]
     [(2, 8), (8,), (8, 1), (1,)]
+    >>> print(f'{init_params([400, 400], rng=0, init="xavier")["W1"].std():.3f}')
+    0.050
     """
     rng = np.random.default_rng(rng)
     sizes = list(sizes)
@@ -100,12 +106,40 @@ def init_params(
         check_count(d, "every layer size")
     check_choice(hidden, "hidden activation", activations.ACTIVATIONS)
     dtype = _check_dtype(dtype)
-    gain = 2.0 if hidden == "relu" else 1.0
+    if init is None:
+        init = "he" if hidden == "relu" else "lecun"
+    elif not isinstance(init, str):
+        init = check_positive(init, "init (a standard deviation)")
     params = {}
     for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
-        params[f"W{l}"] = (rng.standard_normal((d_in, d_out)) * np.sqrt(gain / d_in)).astype(dtype)
+        std = init_std(d_in, d_out, init) if isinstance(init, str) else init
+        params[f"W{l}"] = (rng.standard_normal((d_in, d_out)) * std).astype(dtype)
         params[f"b{l}"] = np.zeros(d_out, dtype=dtype)
     return params
+
+
+#: Var(W) of each scheme for a layer ``d_in -> d_out``; lecture 8 derives them.
+INIT_VARIANCES: dict[str, Callable[[int, int], float]] = {
+    "lecun": lambda d_in, d_out: 1.0 / d_in,
+    "xavier": lambda d_in, d_out: 2.0 / (d_in + d_out),
+    "he": lambda d_in, d_out: 2.0 / d_in,
+}
+
+
+def init_std(d_in: int, d_out: int, scheme: str) -> float:
+    """The standard deviation of ``W_l``'s entries under an initialisation scheme.
+
+    With ``s_j = sum_i a_i W[i, j]`` over ``d_in`` inputs of mean 0, ``Var(s_j) = d_in Var(a)
+    Var(W)``; keeping it equal to ``Var(a)`` gives ``Var(W) = 1/d_in`` (LeCun, for tanh and
+    sigmoid); averaging that with the backward pass's ``1/d_out`` gives ``2/(d_in + d_out)``
+    (Xavier/Glorot); ReLU zeroes half of ``s``, so ``2/d_in`` (He).
+
+    >>> init_std(100, 50, "lecun"), init_std(100, 100, "xavier"), init_std(50, 10, "he")
+    (0.1, 0.1, 0.2)
+    """
+    check_choice(scheme, "init scheme", INIT_VARIANCES)
+    d_in, d_out = check_count(d_in, "d_in"), check_count(d_out, "d_out")
+    return float(np.sqrt(INIT_VARIANCES[scheme](d_in, d_out)))
 
 
 def _check_dtype(dtype) -> np.dtype:

@@ -1723,6 +1723,9 @@ MUTANTS["06_training_with_sgd.ipynb"] = [
         "off_by_one_seed",
     ),
 ]
+from exercise_bank_07 import FORBIDDEN_07, MUTANTS_07  # noqa: E402, I001  (exercise 7: tests/exercise_bank_07.py)
+
+MUTANTS["07_depth.ipynb"] = MUTANTS_07
 
 
 #: Right answers that call the course's own implementation of what the part asks for: each
@@ -1793,6 +1796,7 @@ FORBIDDEN_ANSWERS = {
         ),
     ],
 }
+FORBIDDEN_ANSWERS["07_depth.ipynb"] = FORBIDDEN_07
 
 _REGION = re.compile(
     r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M

@@ -103,6 +103,7 @@ def test_public_signatures_are_the_frozen_api():
         ("rng", None),
         ("hidden", "tanh"),
         ("dtype", np.float64),
+        ("init", None),  # added for lecture 8: a scheme or a fixed standard deviation
     ]
     assert _signature(mlp.loss_and_grads) == [
         ("params", None),
@@ -167,6 +168,32 @@ def test_init_scale_is_lecun_or_he():
     assert big.std() == pytest.approx(np.sqrt(1 / 400), rel=0.02)
     he = mlp.init_params([400, 400], rng=0, hidden="relu")["W1"]
     assert he.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+
+
+def test_init_schemes_give_their_variance_and_keep_the_default_draws():
+    sizes = [300, 200, 100]
+    for scheme, var in {
+        "lecun": lambda i, o: 1 / i,
+        "xavier": lambda i, o: 2 / (i + o),
+        "he": lambda i, o: 2 / i,
+    }.items():
+        p = mlp.init_params(sizes, rng=0, init=scheme)
+        for l, (i, o) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
+            assert p[f"W{l}"].var() == pytest.approx(var(i, o), rel=0.03), (scheme, l)
+            assert mlp.init_std(i, o, scheme) == pytest.approx(np.sqrt(var(i, o)), rel=1e-12)
+    # the default is LeCun for tanh and He for ReLU, draw for draw
+    for hidden, scheme in (("tanh", "lecun"), ("relu", "he")):
+        a = mlp.init_params(sizes, rng=4, hidden=hidden)
+        b = mlp.init_params(sizes, rng=4, hidden="sigmoid", init=scheme)
+        assert all(np.array_equal(a[k], b[k]) for k in a)
+    fixed = mlp.init_params([500, 400], rng=1, init=0.01)["W1"]
+    assert fixed.std() == pytest.approx(0.01, rel=0.02)
+
+
+@pytest.mark.parametrize("init", ["glorot", -1.0, 0, float("nan"), True])
+def test_init_refuses_unknown_schemes_and_non_positive_scales(init):
+    with pytest.raises(ValueError, match="init"):
+        mlp.init_params([3, 2], rng=0, init=init)
 
 
 def test_forward_cache_and_predict():

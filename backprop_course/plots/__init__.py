@@ -9,9 +9,10 @@ each is available here, e.g. ``plots.decision_boundary(...)``.
 """
 
 from . import curves, explorers, gates, graphs, training
+from . import depth as _depth  # lecture 8: gradient norms, layer histograms, dead units
 
 __all__: list[str] = []
-for _module in (curves, graphs, gates, training, explorers):
+for _module in (curves, graphs, gates, training, explorers, _depth):
     for _fn in _module.__all__:
         globals()[_fn] = getattr(_module, _fn)
         __all__.append(_fn)
