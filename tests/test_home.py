@@ -16,21 +16,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / "home.ipynb"
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-#: Lectures written on another branch at the same time (issue 20's lecture 8 on depth and
-#: autodiff): the home and the glossary already link them. Until such a lecture is merged its
-#: links may dangle; once it exists, test_pending_lectures_are_still_missing fails until its
-#: name is removed here, so no link can stay unchecked.
-PENDING = {"lectures/08_depth_and_autodiff.ipynb"}
 
 
 def missing_targets(links: list[str], base: Path) -> list[str]:
-    """Relative links whose file does not exist (pending lectures excepted while missing)."""
-    missing = []
-    for link in links:
-        target = (base / link.split("#")[0]).resolve()
-        if not target.is_file() and target.relative_to(ROOT).as_posix() not in PENDING:
-            missing.append(link)
-    return missing
+    """Relative links (from the folder ``base``) whose file does not exist."""
+    return [link for link in links if not (base / link.split("#")[0]).is_file()]
 
 
 def _home():
@@ -50,11 +40,6 @@ def test_every_link_of_the_home_resolves():
     links = [t for c in _home().cells for t in _links(c.source)]
     missing = missing_targets(links, ROOT)
     assert links and not missing, f"home.ipynb links to missing files: {missing}"
-
-
-def test_pending_lectures_are_still_missing():
-    landed = sorted(p for p in PENDING if (ROOT / p).exists())
-    assert not landed, f"{landed} exist now: remove them from PENDING in tests/test_home.py"
 
 
 @pytest.mark.parametrize("folder", ["lectures", "exercises", "solutions"])
