@@ -15,6 +15,7 @@ fi
 # Debian's Chromium drives the end-to-end widget test (Playwright never downloads a browser).
 if ! command -v chromium >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing Debian's chromium with apt-get (the browser tests drive it)"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
@@ -22,7 +23,10 @@ fi
 ensure_venv --apt
 # pinned to the versions the stored notebook outputs were made with (nbval compares them)
 venv_install -e ".[dev]"
-if [ "$install_only" = 1 ]; then exit 0; fi
+if [ "$install_only" = 1 ]; then
+  echo "Next, to run every test: bash scripts/test.sh"
+  exit 0
+fi
 
 # exercises/ must be what build-exercises makes from solutions/ (fails when stale)
 .venv/bin/backprop-course build-exercises --check

@@ -120,6 +120,9 @@ PY
     echo "Packages in $VENV are up to date (pyproject.toml and constraints.txt unchanged)"
     return 0
   fi
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt "$@"
+  echo "Installing $* into $VENV with pip, at the versions pinned in constraints.txt"
+  echo "(the first time this downloads about 150 MB and takes a few minutes; pip's own lines follow)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -c constraints.txt "$@"
   echo "$key" >>"$stamp"
+  echo "Installed $* into $VENV"
 }

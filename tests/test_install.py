@@ -6,7 +6,8 @@ repository's tracked files. One real install (``course.sh`` on a copy without ``
 ``test.sh`` re-using it for the dev tools) keeps this to about a minute and a half with pip's
 cache warm; the failure paths (no ensurepip, a folder that is not a venv, a broken venv) stop
 before pip and cost a second each. Without a Debian-style ``/usr/bin/python3`` 3.11+ that has
-venv, every test here is skipped with the reason.
+venv, every install test here is skipped with the reason; the check that the README's commands
+need no ``python`` command runs everywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 # a first install on a cold machine downloads ~150 MB; pytest's default 600 s is not enough
 INSTALL_TIMEOUT = 1500
+#: The last line of each script's install: the one command to run next.
+COURSE_NEXT = "Next, to open the course in JupyterLab: bash scripts/course.sh"
+TEST_NEXT = "Next, to run every test: bash scripts/test.sh"
 
 
 def _system_python_version() -> str:
@@ -239,20 +243,52 @@ def test_course_then_test_install_into_one_isolated_venv(installed, system_pytho
     again = _run(repo, "course.sh", "--install-only")
     assert again.returncode == 0, again.stderr
     assert "Packages in .venv are up to date" in again.stdout
+    assert again.stdout.splitlines()[-1] == COURSE_NEXT
+
+
+@pytest.mark.timeout(INSTALL_TIMEOUT * 2)
+def test_the_install_says_what_it_does_and_what_to_run_next(installed):
+    """Is a first install visibly busy (pip's own lines, not -q), and does it end with the
+    one command to run next? A silent minute and a half looks like a hang."""
+    for script, extra, proc in (
+        ("course.sh", "-e .", installed["course"]),
+        ("test.sh", "-e .[dev]", installed["test"]),
+    ):
+        out = proc.stdout
+        assert f"Installing {extra} into .venv with pip" in out, out
+        pip_lines = [
+            line
+            for line in out.splitlines()
+            if line.startswith(
+                ("Collecting ", "Requirement already satisfied", "Successfully installed")
+            )
+        ]
+        assert len(pip_lines) >= 10, f"{script}: pip's progress is hidden:\n{out}"
+        assert f"Installed {extra} into .venv" in out
+        last = out.rstrip("\n").splitlines()[-1]
+        assert last == (COURSE_NEXT if script == "course.sh" else TEST_NEXT), last
 
 
 @pytest.mark.timeout(INSTALL_TIMEOUT * 2)
 def test_course_sh_starts_jupyterlab_also_as_root(installed, tmp_path):
-    """Does the README's first command serve the lectures (with --allow-root when root)?"""
+    """Does the README's first command serve the course's folder and open the course home in
+    the browser (with --allow-root when root)?"""
     repo, log = installed["repo"], tmp_path / "lab.log"
     env = _debian_env(
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
         JUPYTER_DATA_DIR=str(tmp_path / "data"),
     )
+    # a stand-in browser (Python's webbrowser honours $BROWSER) records the page it is asked
+    # to open: jupyter_server hands it a local HTML file that redirects to the notebook
+    opened = tmp_path / "opened.html"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\ncat "${{1#file://}}" > {opened}\n')
+    browser.chmod(0o755)
+    env["BROWSER"] = str(browser)
     with log.open("w") as out:
         lab = subprocess.Popen(
-            ["bash", "scripts/course.sh", "--no-browser", "--port=0"],
+            ["bash", "scripts/course.sh", "--port=0"],
             cwd=repo,
             env=env,
             stdout=out,
@@ -272,7 +308,18 @@ def test_course_sh_starts_jupyterlab_also_as_root(installed, tmp_path):
             assert "version" in json.load(response)
         root_line = "Running as root: starting JupyterLab with --allow-root"
         assert (root_line in text) == (os.getuid() == 0), text
-        assert "Serving notebooks from local directory: " + str(repo / "lectures") in text
+        # the course's root, not lectures/: the file browser reaches exercises/ and solutions/
+        assert "Serving notebooks from local directory: " + str(repo) + "\n" in text, text
+        token = re.search(r"token=(\w+)", text).group(1)
+        with opener.open(f"http://127.0.0.1:{port}/api/contents?token={token}") as response:
+            names = {c["name"] for c in json.load(response)["content"]}
+        assert {"home.ipynb", "lectures", "exercises", "solutions"} <= names, names
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        page = opened.read_text() if opened.exists() else "(the browser was never asked)"
+        assert re.search(rf"(localhost|127\.0\.0\.1):{port}/lab/tree/home\.ipynb\?token=", page), (
+            page
+        )
     finally:
         if lab.poll() is None:
             os.killpg(lab.pid, signal.SIGTERM)
@@ -281,3 +328,16 @@ def test_course_sh_starts_jupyterlab_also_as_root(installed, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(lab.pid, signal.SIGKILL)
                 lab.wait()
+
+
+def test_readme_commands_run_on_stock_debian():
+    """Stock Debian has ``python3`` and no ``python``: does every command block of the README
+    call ``python3``, ``.venv/bin/python`` or a script, never a bare ``python`` (which on Debian
+    is missing, so e.g. ``$(command -v python)`` is empty and a setup silently takes the slow
+    route)?"""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```(?:bash|sh|console)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    assert blocks, "no command blocks found in README.md"
+    bare = re.compile(r"(?<![\w/.$-])python(?![\w.])")
+    wrong = [line for block in blocks for line in block.splitlines() if bare.search(line)]
+    assert not wrong, f"README commands that need a `python` command: {wrong}"
