@@ -32,6 +32,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 import backprop_course
+from backprop_course.selfcheck import validate_quiz
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))
@@ -345,42 +346,6 @@ def deck_notation_uses(nb, name: str) -> tuple[int, list[str]]:
     return count, stray
 
 
-def quiz_problems(quiz) -> list[str]:
-    """A quiz in jupyterquiz's format: 4-6 questions, each multiple choice with exactly one
-    correct answer or numeric with exactly one correct value or range, feedback everywhere."""
-    if not isinstance(quiz, list) or not 4 <= len(quiz) <= 6:
-        return ["a quiz is a list of 4 to 6 questions"]
-    problems = []
-    for k, q in enumerate(quiz, start=1):
-        answers = q.get("answers") if isinstance(q, dict) else None
-        if not isinstance(answers, list) or not str(q.get("question", "")).strip():
-            problems.append(f"question {k} needs a 'question' text and a list of 'answers'")
-            continue
-        if sum(a.get("correct") is True for a in answers) != 1:
-            problems.append(f"question {k} should have exactly one correct answer")
-        if any(len(str(a.get("feedback", "")).strip()) < 10 for a in answers):
-            problems.append(f"question {k}: every answer needs feedback saying why")
-        if q.get("type") == "multiple_choice":
-            if len(answers) < 2 or any(not str(a.get("answer", "")).strip() for a in answers):
-                problems.append(f"question {k}: at least two choices, each with an 'answer' text")
-        elif q.get("type") == "numeric":
-            if not isinstance(q.get("precision"), int):
-                problems.append(f"question {k}: a numeric question needs an integer 'precision'")
-            for a in answers:
-                if a.get("type") == "value" and isinstance(a.get("value"), int | float):
-                    continue
-                r = a.get("range")
-                if a.get("type") == "range" and isinstance(r, list) and len(r) == 2 and r[0] < r[1]:
-                    continue
-                problems.append(f"question {k}: {a} is neither a value nor a [low, high] range")
-            right = next((a for a in answers if a.get("correct") is True), {})
-            if right.get("type") == "range" and right["range"][1] - right["range"][0] > 1e6:
-                problems.append(f"question {k}: the correct range is so wide it accepts anything")
-        else:
-            problems.append(f"question {k}: type {q.get('type')!r}, not multiple_choice or numeric")
-    return problems
-
-
 CHECKS = (
     execution_problems,
     error_problems,
@@ -511,8 +476,9 @@ QUIZ_FILES = sorted(QUIZZES.glob("*.json"))
 
 @pytest.mark.parametrize("path", QUIZ_FILES, ids=[p.name for p in QUIZ_FILES])
 def test_quiz_is_well_formed(path):
-    problems = quiz_problems(json.loads(path.read_text(encoding="utf-8")))
-    assert not problems, f"{path.name}: " + "; ".join(problems)
+    """One right answer per question (a value or range for a number), feedback on every answer:
+    ``selfcheck.validate_quiz``'s rules, which ``tests/test_selfcheck.py`` checks."""
+    validate_quiz(json.loads(path.read_text(encoding="utf-8")), name=path.stem)
 
 
 def test_every_lecture_has_a_quiz_and_every_quiz_a_lecture():
@@ -691,50 +657,3 @@ def test_notation_count_sees_uses_outside_a_box():
     table = new_markdown_cell("| quantity | deck 003 |\n|---|---|\n| weight | $W^{[l]}$ |")
     assert deck_notation_uses(new_notebook(cells=[table]), SUMMARY) == (1, [])
     assert deck_notation_uses(new_notebook(cells=[table]), "03_x.ipynb")[1]
-
-
-def _good_quiz():
-    choice = {
-        "question": "Which sign?",
-        "type": "multiple_choice",
-        "answers": [
-            {"answer": "minus", "correct": True, "feedback": "Right: we step downhill."},
-            {"answer": "plus", "correct": False, "feedback": "That climbs the loss."},
-        ],
-    }
-    number = {
-        "question": "How many passes?",
-        "type": "numeric",
-        "precision": 3,
-        "answers": [
-            {"type": "value", "value": 42, "correct": True, "feedback": "Two per weight."},
-            {"type": "range", "range": [-1e9, 1e9], "correct": False, "feedback": "Count again."},
-        ],
-    }
-    return [choice, number, choice, number]
-
-
-def test_quiz_check_accepts_a_good_quiz():
-    assert quiz_problems(_good_quiz()) == []
-
-
-@pytest.mark.parametrize(
-    "edit, expected",
-    [
-        (lambda q: q.pop(), "4 to 6"),
-        (lambda q: q[0]["answers"][1].update(correct=True), "exactly one correct"),
-        (lambda q: q[0]["answers"][0].update(correct=False), "exactly one correct"),
-        (lambda q: q[1]["answers"][1].update(correct=True), "exactly one correct"),
-        (lambda q: q[0]["answers"][1].pop("feedback"), "feedback"),
-        (lambda q: q[1]["answers"][0].update(feedback=""), "feedback"),
-        (lambda q: q[1]["answers"][1].update(range=[1, 0]), "range"),
-        (lambda q: q[1].pop("precision"), "precision"),
-        (lambda q: q[0].update(type="essay"), "type"),
-        (lambda q: q[0].update(answers=q[0]["answers"][:1]), "two choices"),
-    ],
-)
-def test_quiz_check_catches_each_broken_rule(edit, expected):
-    quiz = json.loads(json.dumps(_good_quiz()))
-    edit(quiz)
-    problems = quiz_problems(quiz)
-    assert problems and expected in " ".join(problems), problems
