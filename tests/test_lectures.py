@@ -229,8 +229,13 @@ def marker_problems(nb) -> list[str]:
 
 QUESTIONS_HEADING = re.compile(r"^#+\s*Questions to think about", re.IGNORECASE | re.MULTILINE)
 DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
-ANSWER = re.compile(r"<details>\s*<summary>Answer</summary>\n\n(.+?)\n\n</details>", re.DOTALL)
-QUESTION_START = re.compile(r"^(\d+)\.\s", re.MULTILINE)
+# the answer block of COMMON.md, indented or not (inside a list item it may be)
+ANSWER = re.compile(
+    r"<details>\s*<summary>Answer</summary>[ \t]*\n[ \t]*\n(.+?)\n[ \t]*\n[ \t]*</details>",
+    re.DOTALL,
+)
+# "1. ", "1) ", "**1.** " or "**Question 1.** " at the start of a line
+QUESTION_START = re.compile(r"^ {0,3}(?:\*\*)?(?:Question\s+)?(\d+)[.)](?:\*\*)?\s", re.MULTILINE)
 
 
 def _questions_cell(nb) -> int | None:
@@ -281,9 +286,20 @@ EXERCISES = {
     "06": "05_matrix_backprop",
     "07": "06_training_with_sgd",
 }
-READ_NEXT = re.compile(
-    r"^#+\s*(read next|further reading)[^\n]*\n(.*?)(?=^#|\Z)", re.I | re.M | re.S
-)
+# a heading (or a bold label) "Read next" / "Further reading", then the list of sources
+READ_NEXT = re.compile(r"^(?:#+\s*|\*\*)[^\n]*?(?:read next|further reading)[^\n]*\n", re.I | re.M)
+LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+\S")
+
+
+def _list_after(text: str) -> int:
+    """How many items the list that starts ``text`` (after blank lines) has."""
+    items = 0
+    for line in text.splitlines():
+        if LIST_ITEM.match(line):
+            items += 1
+        elif line.strip() and not (items and line.startswith((" ", "\t"))):
+            break  # neither an item, a blank line nor an item's continuation: the list ended
+    return items
 
 
 def closing_problems(nb, path: Path) -> list[str]:
@@ -315,11 +331,11 @@ def closing_problems(nb, path: Path) -> list[str]:
     if "glossary.ipynb" not in links:
         problems.append("no link to glossary.ipynb after the questions")
     read = READ_NEXT.search(markdown)
-    items = re.findall(r"^\s*(?:[-*]|\d+\.)\s+\S", read.group(2), re.M) if read else []
-    if not 2 <= len(items) <= 4:
+    items = _list_after(markdown[read.end() :]) if read else 0
+    if not 2 <= items <= 4:
         problems.append(
             f"a 'Read next' heading with 2-4 listed sources should close the lecture "
-            f"(found {len(items) if read else 'no heading'})"
+            f"(found {items if read else 'no heading'})"
         )
     return problems
 
@@ -580,7 +596,9 @@ def test_public_names_cover_the_package_algorithms():
 ANSWERED = (
     "## Questions to think about\n\n1. Why?\n\n<details><summary>Answer</summary>\n\n"
     "Because the gradient says so.\n\n</details>\n\n2. And then?\n\n"
-    "<details><summary>Answer</summary>\n\nThen: 1. first this, 2. then that.\n\n</details>"
+    "<details><summary>Answer</summary>\n\nThen: 1. first this, 2. then that.\n\n</details>\n\n"
+    "**3.** And indented?\n\n  <details><summary>Answer</summary>\n\n  Indented answers count.\n\n"
+    "  </details>"
 )
 CLOSING = (
     "## Self-check\n\nA quiz.",
@@ -618,6 +636,7 @@ def test_closing_checks_accept_a_good_ending(lecture_path):
         ("<summary>Answer</summary>", "<summary>Hint</summary>", "question 1's answer"),
         ("Because the gradient says so.", "Yes.", "question 1's answer"),
         ("1. Why?", "Why?", "follows no question"),
+        ("  Indented answers count.", "", "question 3's answer"),
     ],
 )
 def test_answer_check_catches_each_broken_rule(old, new, expected):
@@ -636,6 +655,7 @@ def test_answer_check_catches_each_broken_rule(old, new, expected):
         (3, "(glossary.ipynb)", "(glossary)", "glossary"),
         (3, "- CS231n, linear classification notes\n", "", "2-4 listed sources"),
         (3, "### Read next", "### Next", "no heading"),
+        (3, "- CS231n, linear classification notes\n", "- a\n- b\n- c\n- d\n", "(found 5)"),
     ],
 )
 def test_closing_check_catches_each_broken_rule(lecture_path, cell, old, new, expected):
