@@ -340,7 +340,7 @@ def closing_problems(nb, path: Path) -> list[str]:
     return problems
 
 
-DECK_NOTATION = re.compile(r"u_\{?[a-z]{2}|W\^\{?\[|z\^\{?\[")
+DECK_NOTATION = re.compile(r"(?<![A-Za-z])u_\{?[a-z]{2}|W\^\{?\[|z\^\{?\[")
 BOX_LABEL = re.compile(r"^[>\s]*\*\*[^*\n]*(erratum|slide|deck)[^*\n]*\*\*", re.IGNORECASE)
 
 
