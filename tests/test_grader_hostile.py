@@ -442,7 +442,7 @@ BANK = {
         {"scaled_sum": _from_solution(READ_WORKER_MEMORY)},
         None,
         {SUM},
-        "other processes are off limits",
+        "not readable while grading",
     ),
     "rewrites_the_hook_globals": (
         {"scaled_sum": _from_solution(REWRITE_HOOK_GLOBALS)},
@@ -574,8 +574,8 @@ def test_student_code_cannot_write_outside_its_scratch_folder(graded):
 #: Tries what the operating-system layer must refuse, in a process confined as a kernel is.
 CONFINED = """
 import json, os, subprocess, sys, runpy
-kernel_side, scratch, hidden, sibling, outside = sys.argv[1:6]
-done = runpy.run_path(kernel_side)["confine_process"](scratch, hidden=[hidden])
+confine, scratch, hidden, sibling, outside, repository = sys.argv[1:7]
+done = runpy.run_path(confine)["confine_process"](scratch, hidden=[hidden])
 def attempt(action):
     try:
         action()
@@ -586,6 +586,11 @@ done.update(
     read_hidden=attempt(lambda: open(hidden).read()),
     read_sibling=attempt(lambda: open(sibling).read()),
     list_their_folder=attempt(lambda: os.listdir(os.path.dirname(hidden))),
+    read_repository=attempt(lambda: open(os.path.join(repository, "pyproject.toml")).read()),
+    list_repository=attempt(lambda: os.listdir(repository)),
+    read_package=attempt(lambda: open(confine).read(1)),
+    read_stdlib=attempt(lambda: open(os.__file__).read(1)),
+    sockets_of_the_machine=attempt(lambda: open("/proc/net/unix").read()),
     write_scratch=attempt(lambda: open(os.path.join(scratch, "x.txt"), "w").write("x")),
     write_outside=attempt(lambda: open(outside, "w").write("x")),
     run_program=attempt(lambda: subprocess.run(["/bin/true"], check=True)),
@@ -598,17 +603,19 @@ print(json.dumps(done))
 
 @pytest.mark.skipif(not _landlock_abi(), reason="the system has no Landlock")
 def test_the_kernel_process_is_confined_by_the_operating_system(tmp_path):
-    """What holds even if student code got past the audit hook (memory corruption, say)."""
+    """What holds even if student code got past the audit hook (memory corruption, say): the
+    same allow-list, enforced by the operating system."""
     import subprocess
     import sys
 
-    from backprop_course.grading.kernel import kernel_side
+    from backprop_course.grading.kernel import confine
 
     scratch, other = tmp_path / "scratch", tmp_path / "other"
     scratch.mkdir(), other.mkdir()
     hidden, sibling = other / "source.ipynb", other / "data.txt"
     hidden.write_text("solutions"), sibling.write_text("data")
-    args = [kernel_side.__file__, scratch, hidden, sibling, other / "planted.txt"]
+    repository = Path(confine.__file__).parents[3]
+    args = [confine.__file__, scratch, hidden, sibling, other / "planted.txt", repository]
     run = subprocess.run(
         [sys.executable, "-c", CONFINED, *map(str, args)], capture_output=True, text=True
     )
@@ -619,8 +626,13 @@ def test_the_kernel_process_is_confined_by_the_operating_system(tmp_path):
     signal = refused if _landlock_abi() >= 6 else "allowed"
     assert done == {
         "read_hidden": refused,
-        "read_sibling": "allowed",
-        "list_their_folder": "allowed",
+        "read_sibling": refused,
+        "list_their_folder": refused,
+        "read_repository": refused,
+        "list_repository": refused,
+        "read_package": "allowed",
+        "read_stdlib": "allowed",
+        "sockets_of_the_machine": refused,
         "write_scratch": "allowed",
         "write_outside": refused,
         "run_program": refused,

@@ -15,8 +15,11 @@ sleeps just under the per-call timeout cannot stall a class's batch.
 
 A test that measures a student's function hands it a ``checks.CallCounter`` (or
 ``CountingMul``): the session makes a counted twin of the counter's function in the kernel
-(``kernel_side.Counted``), passes the twin instead, and after the call adds the twin's new
-calls to the test's counter, so ``counter.count`` says what the student's code did there.
+(``kernel_side.Counted``) and passes the twin instead. The twin writes a record of every call
+(and of every product, for a multiply) to a pipe whose read end only the grader holds; after
+the call the session counts those records into the test's counter, so ``counter.count`` (and
+``CountingMul.products_in``) say what the student's code did, from nothing the kernel can
+rewrite.
 
 Test cells run in the grader's process and see the student's answers through
 :class:`Proxy` (a function: calling it runs the student's function in the kernel with plain-data
@@ -30,18 +33,21 @@ from __future__ import annotations
 
 import builtins
 import math
+import secrets
 import time
 from dataclasses import dataclass, field
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
 from backprop_course.grading.kernel import kernel_side, shapes, wire
-from backprop_course.grading.scoring.checks import CallCounter
+from backprop_course.grading.scoring.counters import CallCounter, CountingMul
 from backprop_course.grading.scoring.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
 MAX_RESTARTS = 3
 #: Least seconds a setup cell may take in the kernel.
 SETUP_TIMEOUT = 30.0
+#: Most seconds the grader waits for a call's last counter record to come through the pipe.
+RECORD_WAIT = 5.0
 
 
 class StudentError(Exception):
@@ -142,8 +148,10 @@ class Session:
         self.notes: list[str] = []
         #: ``obj -> Ref | Handle | None``: how functions and kernel objects are passed back.
         self.refs = None
-        #: ``counter -> [its twin's handle, the twin's calls already counted]``
-        self._twins: dict[CallCounter, list] = {}
+        #: ``counter -> its twin's handle`` in the running kernel
+        self._twins: dict[CallCounter, wire.Handle] = {}
+        #: ``key -> counter``: whose calls a record of the pipe counts
+        self._counters: dict[int, CallCounter] = {}
 
     # -- kernel --------------------------------------------------------------------------
     def start(self) -> Outcome:
@@ -296,12 +304,16 @@ class Session:
             raise TypeError(
                 f"the grader can only pass plain data to {answer} ({exc}); fix the test"
             ) from None
+        mark = secrets.token_hex(8) if used else ""
+        code = f"__backprop_course__.call({target!r}, {payload!r}, {mark!r})"
         try:
-            reply = self.request(f"__backprop_course__.call({target!r}, {payload!r})", answer)
+            reply = self.request(code, answer)
         except StudentError:
-            self._count(used, answer, strict=False)  # the student's error is what the test sees
+            if mark:  # the student's error is what the test sees
+                self._count(mark, answer, strict=False)
             raise
-        self._count(used, answer)
+        if mark:
+            self._count(mark, answer)
         if not (isinstance(reply, tuple) and len(reply) == 2):
             raise student_error(
                 answer, Outcome("error", "TypeError", "the kernel's reply is malformed")
@@ -329,7 +341,7 @@ class Session:
     def _twin(self, counter: CallCounter, answer: str) -> wire.Handle:
         """The handle of ``counter``'s twin in the kernel, made on first use."""
         if counter in self._twins:
-            return self._twins[counter][0]
+            return self._twins[counter]
         try:
             fn = wire.encode(counter.fn, to_ref=self._to_ref([], answer))
         except wire.WireError as exc:
@@ -337,38 +349,54 @@ class Session:
                 f"the grader cannot pass the counted function {counter.fn!r} to {answer} ({exc}); "
                 "count a function the setup defines, or a module's function"
             ) from None
-        remote = self.request(f"__backprop_course__.counted({fn!r})", answer)
+        key = len(self._counters) + 1
+        self._counters[key] = counter
+        products = isinstance(counter, CountingMul)
+        code = f"__backprop_course__.counted({fn!r}, {key}, {products})"
+        remote = self.request(code, answer)
         if not isinstance(remote, RemoteObject):
             raise student_error(answer, Outcome("error", "TypeError", "no counter came back"))
-        self._twins[counter] = [remote._handle, 0]
+        self._twins[counter] = remote._handle
         return remote._handle
 
-    def _count(self, used: list, answer: str, *, strict: bool = True) -> None:
-        """Add each twin's new calls to its counter (after a call, even a failed one)."""
-        for counter in used:
-            twin = self._twins.get(counter)
-            if twin is None or not self.sandbox.alive:
-                continue  # the kernel restarted: what the twin counted is lost with it
-            try:
-                n = self.request(f"__backprop_course__.calls({twin[0].number})", answer)
-            except StudentError:
-                if not strict:
-                    return
-                n = None
-            if type(n) is not int or n < twin[1]:
-                if not strict:
-                    return
-                raise student_error(
-                    answer,
-                    Outcome(
-                        "error",
-                        "RuntimeError",
-                        "the grader's call counter was tampered with (its count went down "
-                        "or is not a count)",
-                    ),
-                )
-            counter.count += n - twin[1]
-            twin[1] = n
+    def _count(self, mark: str, answer: str, *, strict: bool = True) -> None:
+        """Count the records the twins wrote to the grader's pipe up to ``e MARK``.
+
+        ``c KEY`` is one call; ``m KEY A B OUT`` one call of a multiply and its product,
+        kept only if ``A * B`` is ``OUT`` (so only products ``mul`` made can be traced).
+        A record that lies, an unreadable one, or a flood of them is tampering: the test
+        fails (``strict``; after a student error that error is what the test sees)."""
+        records = self.sandbox.records
+        if records is None:
+            return
+        lines, complete = records.take(mark, RECORD_WAIT if self.sandbox.alive else 0.5)
+        lies = records.overflow
+        for line in lines:
+            parts = line.split(" ")
+            counter = (
+                self._counters.get(int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
+            )
+            if counter is None or parts[0] not in ("c", "m") or len(parts) not in (2, 5):
+                lies = True
+                continue
+            counter.count += 1
+            if parts[0] == "m" and isinstance(counter, CountingMul):
+                try:
+                    a, b, out = (float.fromhex(x) for x in parts[2:])
+                except ValueError:
+                    lies = True
+                    continue
+                lies = not counter.record(a, b, out) or lies
+        if (lies or not complete) and strict and self.sandbox.alive:
+            raise student_error(
+                answer,
+                Outcome(
+                    "error",
+                    "RuntimeError",
+                    "the grader's call counter was tampered with (its records are not what "
+                    "the counted function wrote)",
+                ),
+            )
 
     def close(self) -> None:
         """Stop the kernel."""
