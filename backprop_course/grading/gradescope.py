@@ -29,12 +29,14 @@ import io
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 import zipfile
 from pathlib import Path
 
 import backprop_course
+from backprop_course.grading.format import mangled
 from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.results import gradescope_results, hidden_parts
 
@@ -251,7 +253,11 @@ def results_for(root: Path) -> dict:
         )
         return _zero_results(parts, "not graded: " + why, why)
     try:
-        report = grade_submission(source, found[0])
+        with tempfile.TemporaryDirectory(prefix="backprop-course-repaired-") as scratch:
+            graded, notes = mangled.repaired_copy(source_nb, found[0], scratch)
+            report = grade_submission(source, graded)
+        report.submission = str(found[0])
+        report.messages[:0] = notes
     except Exception:
         tb = traceback.format_exc(limit=3)
         print(tb, file=sys.stderr)
