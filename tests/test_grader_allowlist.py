@@ -352,3 +352,40 @@ def test_the_hook_alone_enforces_the_allow_list():
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == ["read"] * 3 + ["refused"] * 4
+
+
+#: Other roads to a file of the repository, each tried in a sealed kernel with ``{path}``
+#: (those that swallow errors assert that they read something).
+ROADS = {
+    "open": "open({path!r}).read()",
+    "os_open": "import os; os.read(os.open({path!r}, os.O_RDONLY), 10)",
+    "open_code": "import io; io.open_code({path!r}).read()",
+    "pathlib": "import pathlib; pathlib.Path({path!r}).read_bytes()",
+    "linecache": "import linecache; assert linecache.getline({path!r}, 1)",
+    "loader": "from importlib.machinery import SourceFileLoader as L\n"
+    "L('x', {path!r}).get_data({path!r})",
+    "copyfile": "import shutil; shutil.copyfile({path!r}, 'copy.txt')",
+    "proc_root": "open('/proc/self/root' + {path!r}).read()",
+    "dotdot": "import os; open(os.getcwd() + '/../..' + {path!r}).read()",
+    "sqlite_uri": "import sqlite3; sqlite3.connect('file:' + {path!r} + '?mode=ro', uri=True)",
+    "listing": "import os; assert os.listdir(os.path.dirname({path!r}))",
+    "walk": "import os; assert [f for _, _, fs in os.walk(os.path.dirname({path!r})) for f in fs]",
+}
+
+
+def test_every_road_to_the_repository_is_closed():
+    path = str(Path(confine.__file__).parents[3] / "pyproject.toml")
+    sandbox = Sandbox(timeout=20)
+    try:
+        assert sandbox.start().ok
+        outcomes = {name: sandbox.run(code.format(path=path)) for name, code in ROADS.items()}
+        allowed = sandbox.run("import numpy, backprop_course.grading.scoring.checks")
+    finally:
+        sandbox.close()
+    open_roads = {
+        name: outcome.describe()
+        for name, outcome in outcomes.items()
+        if outcome.ok or not outcome.describe().startswith(("PermissionError", "AssertionError"))
+    }
+    assert open_roads == {}
+    assert allowed.ok, allowed.describe()

@@ -95,6 +95,9 @@ def _make_hook(audit, protected, scratch: str, allowed: dict):
             if event == "sqlite3.connect" and type_(paths[0]) is str_type:
                 if paths[0] == ":memory:" or paths[0] == "":
                     return
+            text = type_(paths[0]) is str_type or type_(paths[0]) is bytes_type
+            if event == "sqlite3.connect" and text and paths[0][:5] in ("file:", b"file:"):
+                raise denied("sqlite3.connect: URIs (file:...) are not allowed while grading")
         else:
             return
         for arg in paths:
@@ -148,7 +151,8 @@ def seal(audit, protected, allowed: dict) -> None:
       ``_posixsubprocess.fork_exec`` replaced, importing ``tkinter`` whose Tcl runs programs);
     - signals to other processes and ``resource.prlimit`` on them;
     - every audited ``ctypes`` operation (``ctypes.dlopen``, ``dlsym``, ``call_function``,
-      ``cdata``, ``string_at``...) and loading sqlite extensions;
+      ``cdata``, ``string_at``...), loading sqlite extensions and sqlite URIs (``file:...``,
+      which sqlite would resolve itself);
     - reaching or rewriting the hook: ``gc.get_objects``/``get_referrers``/``get_referents``,
       ``sys.settrace``/``setprofile``, ``sys._current_frames``, building code objects
       (``code.__new__``, ``CodeType.replace``) and assigning a function's ``__code__``.
