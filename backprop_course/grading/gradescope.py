@@ -91,7 +91,8 @@ if ! "$PY" -m venv "$ROOT/venv"; then
 fi
 # only what grading needs (requirements.txt), at exactly the versions the course's tests ran
 # with (constraints.txt, written when the zip was built); the course's other dependencies
-# (JupyterLab, ipywidgets, matplotlib...) are for students and never installed here
+# (JupyterLab, ipywidgets, matplotlib...) are for students and never installed here (pip
+# warns that the course "requires" them: grading does not)
 "$ROOT/venv/bin/python" -m pip install --quiet -c "$SRC/constraints.txt" --upgrade pip
 "$ROOT/venv/bin/python" -m pip install --quiet --no-deps "$WHEEL"
 "$ROOT/venv/bin/python" -m pip install --quiet -c "$SRC/constraints.txt" -r "$SRC/requirements.txt"
