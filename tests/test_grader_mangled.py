@@ -12,13 +12,18 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import nbformat
 import pytest
-from grader_fixtures import mangled
+from grader_fixtures import mangled as fixtures
 from grader_fixtures.submissions import POINTS, SOURCE
 
 from backprop_course.grading import grade_batch
+from backprop_course.grading.format import mangled
+from backprop_course.grading.format import notebook as nbmod
+from backprop_course.grading.format.build import make_exercise
 
 SUM, DER = "test_scaled_sum", "test_derivative"
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 
 #: name -> (points lost, words in its messages)
 EXPECTED = {
@@ -35,7 +40,7 @@ REFUSED = {"empty": "the file is empty (0 bytes)", "cut_off_json": "not valid JS
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mangled")
-    paths = mangled.write(folder)
+    paths = fixtures.write(folder)
     out = folder / "out"
     before = {p: p.read_bytes() for p in paths}
     reports = grade_batch(SOURCE, paths, out, jobs=2, timeout=20, progress=False)
@@ -76,3 +81,17 @@ def test_each_gets_its_own_row(graded):
 def test_hiding_tracebacks_hides_nothing(graded):
     part = graded[0]["hides_its_failures"].parts[SUM]
     assert part.status == "failed" and part.points == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SOLUTIONS.glob("*.ipynb")))
+@pytest.mark.parametrize("which", ["solution", "exercise"])
+def test_every_answer_cell_of_the_course_is_found_without_metadata(name, which):
+    """Each sheet as Colab would save it, answered (the solution) or not (the exercise)."""
+    source = nbmod.read_notebook(SOLUTIONS / name)
+    nb = make_exercise(source) if which == "exercise" else nbformat.from_dict(source)
+    where = {nbmod.grade_id(c): i for i, c in enumerate(nb.cells) if nbmod.role(c) == "answer"}
+    for cell in nb.cells:
+        cell.metadata = {}
+    fixed, notes = mangled.repair(source, nb)
+    found = {nbmod.grade_id(c): i for i, c in enumerate(fixed.cells) if nbmod.grade_id(c)}
+    assert found == where, notes
