@@ -234,7 +234,7 @@ def test_the_git_attack_is_told_what_it_may_read(graded):
 
 #: Run in kernel B, which is told kernel A's folder, connection file and a file in A's folder.
 PEEK = """
-import glob, json, os
+import glob, json, os, socket
 def attempt(action):
     try:
         return repr(action())[:60]
@@ -250,6 +250,9 @@ print(json.dumps(dict(
     sockets_of_the_machine=attempt(lambda: open("/proc/net/unix").read()),
     grader_memory=attempt(lambda: open(f"/proc/{{os.getppid()}}/maps").read()),
     my_connection_file=attempt(lambda: len(open({mine!r}).read()) > 0),
+    netlink_socket_list=attempt(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)),
+    connect_their_socket=attempt(lambda: socket.socket(socket.AF_UNIX).connect({their_socket!r})),
+    abstract_socket=attempt(lambda: socket.socket(socket.AF_UNIX).bind("\\0backprop")),
     my_file=attempt(lambda: open("mine.txt", "w").write("x")),
 )))
 """
@@ -266,10 +269,13 @@ def test_one_kernel_cannot_reach_another(tmp_path):
         theirs = a._tmp.name
         assert a._client.km.transport == "ipc"
         assert os.path.dirname(a._client.km.ip) == theirs  # A's sockets are in A's folder
+        their_socket = f"{a._client.km.ip}-{a._client.km.shell_port}"
+        assert os.path.exists(their_socket)  # A's shell socket, which B is told of
         code = PEEK.format(
             theirs=theirs,
             connection=a._client.km.connection_file,
             mine=b._client.km.connection_file,
+            their_socket=their_socket,
         )
         outcome = b.run(code.replace("print(json.dumps(", "__out = (json.dumps("))
         assert outcome.ok, outcome.describe()
@@ -288,6 +294,9 @@ def test_one_kernel_cannot_reach_another(tmp_path):
         "sockets_of_the_machine": refused,
         "grader_memory": refused,
         "my_connection_file": "True",
+        "netlink_socket_list": refused,
+        "connect_their_socket": refused,
+        "abstract_socket": refused,
         "my_file": "1",
     }
 

@@ -278,6 +278,23 @@ def _refuse_unlisted(raw, real, listing, allowed, len_, denied):
         )
 
 
+def _refuse_socket(event, args, families, len_, type_, str_type, bytes_type, denied):
+    """Refuse sockets of another family than ``families`` (a netlink socket lists every socket
+    of the machine, other kernels' by path) and abstract Unix addresses; return the path of
+    a Unix address (which the hook then checks like a file written: only the working
+    folder's), or None."""
+    if event == "socket.__new__":
+        if len_(args) > 1 and args[1] not in families:
+            raise denied(f"{event}: this kind of socket is not allowed while grading")
+        return None
+    address = args[1] if len_(args) > 1 else None
+    if type_(address) is str_type or type_(address) is bytes_type:
+        if len_(address) == 0 or address[:1] == "\0" or address[:1] == b"\0":
+            raise denied(f"{event}: abstract Unix sockets are not allowed while grading")
+        return address
+    return None  # a (host, port) pair: TCP, refused by Landlock where it runs
+
+
 #: The hook's checks, for the test that none of them reads a global or holds a cell.
 CHECKS = (
     _refuse_listed,
@@ -294,4 +311,5 @@ CHECKS = (
     _refuse_notebook,
     _refuse_outside,
     _refuse_unlisted,
+    _refuse_socket,
 )

@@ -51,6 +51,11 @@ def _make_hook(audit, protected, scratch: str, allowed: dict):
     hidden = tuple(p.rstrip("/") + "/" for p in allowed["hidden"])
     readable = (ends[0], frozenset(ends[1]), listed, hidden)
     listing_events = frozenset(("os.listdir", "os.scandir"))
+    socket_events = frozenset(("socket.__new__", "socket.connect", "socket.bind"))
+    socket_events |= {"socket.sendto", "socket.sendmsg"}
+    import socket
+
+    families = frozenset((socket.AF_UNIX, socket.AF_INET, socket.AF_INET6, -1))
     pathlike = (native.DirEntry, native.fspath, (PosixPath, PurePosixPath))
     pathlike += (PurePath.__fspath__, PurePath.__str__)
     str_copy, bytes_decode = str.__str__, bytes.decode
@@ -61,7 +66,7 @@ def _make_hook(audit, protected, scratch: str, allowed: dict):
     (refuse_listed, refuse_ctypes, refuse_spawning_import, refuse_code_swap) = audit.CHECKS[:4]
     (refuse_other_signals, refuse_other_prlimit, open_writes, fs_paths) = audit.CHECKS[4:8]
     (refuse_path_after_dir_fd, path_text, real_path, refuse_notebook) = audit.CHECKS[8:12]
-    (refuse_outside, refuse_unlisted) = audit.CHECKS[12:]
+    (refuse_outside, refuse_unlisted, refuse_socket) = audit.CHECKS[12:]
 
     def hook(event, args):
         refuse_listed(event, refused, denied)
@@ -84,6 +89,13 @@ def _make_hook(audit, protected, scratch: str, allowed: dict):
         elif event in listing_events:
             writes, listing = False, True
             paths = (".",) if args[0] is None else (args[0],)
+        elif event in socket_events:
+            address = refuse_socket(
+                event, args, families, len_, type_, str_type, bytes_type, denied
+            )
+            if address is None:
+                return
+            writes, paths = True, (address,)
         elif event in fs_events:
             paths, relative = fs_paths(event, args, fs_args, len_, type_, int_type)
             if relative:
@@ -149,7 +161,9 @@ def seal(audit, protected, allowed: dict) -> None:
       more than a plain name; making symbolic links; changing the working folder;
     - starting programs (``subprocess``, ``os.system``, ``os.fork``, ``os.exec*``, ``pty``...,
       ``_posixsubprocess.fork_exec`` replaced, importing ``tkinter`` whose Tcl runs programs);
-    - signals to other processes and ``resource.prlimit`` on them;
+    - signals to other processes and ``resource.prlimit`` on them; sockets other than Unix
+      and IP ones (netlink would list every socket of the machine), abstract Unix
+      addresses, and Python sockets bound or connected to a path outside the working folder;
     - every audited ``ctypes`` operation (``ctypes.dlopen``, ``dlsym``, ``call_function``,
       ``cdata``, ``string_at``...), loading sqlite extensions and sqlite URIs (``file:...``,
       which sqlite would resolve itself);
