@@ -183,11 +183,10 @@ def seal(audit, protected, allowed: dict) -> None:
     ``marshal.loads``, CPython bugs), and such code can then start programs too; files that C
     code opens without Python's ``open`` (``dlopen`` of an extension module: it runs, it is
     not read back). Not refused: ``stat`` of any path (whether a file exists, its size);
-    connecting with zmq (from C code) to a Unix socket whose path is known, which would let it
-    listen to another kernel's output: every
-    kernel's sockets are in its own working folder under a random name that no allowed
-    listing shows, and driving a kernel needs the key in its connection file, which only
-    that kernel may read; a thread changing a ``pathlib`` path's cached text between the
+    connecting with zmq (from C code) to a Unix socket whose path is known, which would let
+    it listen to another kernel's output: every kernel's sockets are in its own working
+    folder under a random name that no allowed listing, ``/proc/net`` or netlink shows, and
+    driving a kernel needs the key in its connection file, which only that kernel may read; a thread changing a ``pathlib`` path's cached text between the
     hook's check and a ``shutil``/``sqlite3`` call.
 
     Behind the hook stands ``confine.confine_process``, which the kernel's launcher applies
