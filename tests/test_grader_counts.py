@@ -11,16 +11,43 @@ while the other parts keep their points (issue 22).
 
 from __future__ import annotations
 
+import re
+import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
-from test_exercises import _BP, _CHAIN, _NAIVE, replace_solution
 
 from backprop_course.grading import grade_batch
 from backprop_course.grading.scoring.counters import CountingMul
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the honest answers' pieces: the forward pass and g, h; the naive products; backprop's sweep
+_CHAIN = (
+    "ws = np.asarray(ws, dtype=float)\nT = len(ws)\nz = np.empty(T + 1)\nz[0] = x\n"
+    "for t in range(T):\n    z[t + 1] = np.tanh(ws[t] * z[t])\ng = (1 - z[1:] ** 2) * ws\n"
+    "h = (1 - z[1:] ** 2) * z[:-1]\ngrads = np.empty(T)\n"
+)
+_NAIVE = _CHAIN + (
+    "for t in range(T):\n    prod = h[t]\n    for s in range(t + 1, T):\n"
+    "        prod = mul(prod, g[s])\n    grads[t] = prod\nreturn grads"
+)
+_BP = _CHAIN + (
+    "m = 1.0\nfor t in range(T - 1, -1, -1):\n    grads[t] = m * h[t]\n    if t > 0:\n"
+    "        m = mul(m, g[t])\nreturn grads"
+)
+_REGION = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M
+)
+
+
+def replace_solution(source: str, code: str) -> str:
+    """Put ``code`` where the solution region of ``source`` is, at the region's indentation."""
+    match = _REGION.search(source)
+    body = textwrap.indent(textwrap.dedent(code).strip("\n"), match.group(1))
+    return source[: match.start()] + body + source[match.end() :]
+
+
 SOURCE = ROOT / "solutions" / "03_naive_gradients.ipynb"
 NAIVE, SLOPE = "naive_chain_gradients_tests", "loglog_slope_tests"
 FULL = {

@@ -186,8 +186,9 @@ def seal(audit, protected, allowed: dict) -> None:
     connecting with zmq (from C code) to a Unix socket whose path is known, which would let
     it listen to another kernel's output: every kernel's sockets are in its own working
     folder under a random name that no allowed listing, ``/proc/net`` or netlink shows, and
-    driving a kernel needs the key in its connection file, which only that kernel may read; a thread changing a ``pathlib`` path's cached text between the
-    hook's check and a ``shutil``/``sqlite3`` call.
+    driving a kernel needs the key in its connection file, which only that kernel may read;
+    a thread changing a ``pathlib`` path's cached text between the hook's check and a
+    ``shutil``/``sqlite3`` call.
 
     Behind the hook stands ``confine.confine_process``, which the kernel's launcher applies
     before any thread starts: with Landlock (Linux 5.13+, if the container allows it) the
