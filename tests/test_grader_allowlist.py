@@ -250,6 +250,8 @@ print(json.dumps(dict(
     sockets_of_the_machine=attempt(lambda: open("/proc/net/unix").read()),
     grader_memory=attempt(lambda: open(f"/proc/{{os.getppid()}}/maps").read()),
     my_connection_file=attempt(lambda: len(open({mine!r}).read()) > 0),
+    their_socket_exists=os.path.exists({their_socket!r}),
+    namespace=os.environ.get("BACKPROP_COURSE_HIDDEN"),
     netlink_socket_list=attempt(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)),
     connect_their_socket=attempt(lambda: socket.socket(socket.AF_UNIX).connect({their_socket!r})),
     abstract_socket=attempt(lambda: socket.socket(socket.AF_UNIX).bind("\\0backprop")),
@@ -285,6 +287,9 @@ def test_one_kernel_cannot_reach_another(tmp_path):
     finally:
         a.close(), b.close()
     refused = "PermissionError"
+    # with a mount namespace (root with CAP_SYS_ADMIN, as here) A's folder is not even there
+    # for B; without one, the allow-list alone keeps it out of reach
+    assert seen.pop("their_socket_exists") is (seen.pop("namespace") != "1")
     assert seen == {
         "read_their_file": refused,
         "list_their_folder": refused,

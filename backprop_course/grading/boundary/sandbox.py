@@ -255,6 +255,8 @@ class Sandbox:
             extra_arguments=["--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
+        # its key stays in its own folder, the only one of the grader's it can see
+        client.km.connection_file = str(workdir / "connection.json")
         # the kernel confines itself (confine.confine_process) before ipykernel starts: it
         # reads only its allow-list, never the protected files (Landlock, where the system has it)
         client.km.kernel_spec.argv = [

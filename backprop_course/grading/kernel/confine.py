@@ -368,13 +368,19 @@ def connection_file(argv) -> str | None:
 
 
 #: Python code that starts the kernel confined:
-#: ``python -c LAUNCHER CONFINE_PY [HIDDEN_FILE ...] -- -f CONNECTION_FILE``.
+#: ``python -c LAUNCHER CONFINE_PY [HIDDEN_FILE ...] -- -f CONNECTION_FILE``. It first hides
+#: the other kernels' folders (``namespace.py`` beside this file; ``BACKPROP_COURSE_HIDDEN``
+#: says whether it could), then confines the process.
 LAUNCHER = (
-    "import runpy, sys\n"
+    "import os, runpy, sys\n"
     "end = sys.argv.index('--')\n"
+    "here = os.path.dirname(sys.argv[1])\n"
+    "namespace = runpy.run_path(os.path.join(here, 'namespace.py'), run_name='bc_namespace')\n"
     "confine = runpy.run_path(sys.argv[1], run_name='backprop_course_kernel_launch')\n"
-    "confine['confine_process'](hidden=sys.argv[2:end],"
-    " connection_file=confine['connection_file'](sys.argv[end:]))\n"
+    "connection = confine['connection_file'](sys.argv[end:])\n"
+    "hidden = namespace['hide_other_kernels'](keep=[connection])\n"
+    "os.environ['BACKPROP_COURSE_HIDDEN'] = str(int(hidden))\n"
+    "confine['confine_process'](hidden=sys.argv[2:end], connection_file=connection)\n"
     "sys.argv[: end + 1] = ['ipykernel_launcher']\n"
     "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)\n"
 )

@@ -185,8 +185,10 @@ def seal(audit, protected, allowed: dict) -> None:
     not read back). Not refused: ``stat`` of any path (whether a file exists, its size);
     connecting with zmq (from C code) to a Unix socket whose path is known, which would let
     it listen to another kernel's output: every kernel's sockets are in its own working
-    folder under a random name that no allowed listing, ``/proc/net`` or netlink shows, and
-    driving a kernel needs the key in its connection file, which only that kernel may read;
+    folder under a random name that no allowed listing, ``/proc/net`` or netlink shows (and
+    where ``namespace.hide_other_kernels`` could run, that folder does not exist for other
+    kernels), and driving a kernel needs the key in its connection file, which only that
+    kernel may read;
     a thread changing a ``pathlib`` path's cached text between the hook's check and a
     ``shutil``/``sqlite3`` call.
 
