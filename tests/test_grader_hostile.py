@@ -68,18 +68,6 @@ PLANTED_BY = {
 }
 
 
-def _landlock_abi() -> int:
-    """Landlock's ABI version on this machine (0: none), as the kernel's launcher sees it."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return 0
-    libc.syscall.restype = ctypes.c_long
-    return max(0, libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
-
-
 def _from_solution(read: str) -> str:
     """An answer whose ``scaled_sum`` is the source's solution, got by ``read`` (code that
     sets ``text`` to the source notebook's JSON): it earns the points only if ``read`` works."""
@@ -569,74 +557,3 @@ def test_edited_test_cells_are_not_what_is_run(tmp_path, graded):
 def test_student_code_cannot_write_outside_its_scratch_folder(graded):
     assert not PLANTED.exists()
     assert [path.name for path in PLANTED_BY.values() if path.exists()] == []
-
-
-#: Tries what the operating-system layer must refuse, in a process confined as a kernel is.
-CONFINED = """
-import json, os, subprocess, sys, runpy
-confine, scratch, hidden, sibling, outside, repository = sys.argv[1:7]
-done = runpy.run_path(confine)["confine_process"](scratch, hidden=[hidden])
-def attempt(action):
-    try:
-        action()
-    except OSError as exc:
-        return type(exc).__name__
-    return "allowed"
-done.update(
-    read_hidden=attempt(lambda: open(hidden).read()),
-    read_sibling=attempt(lambda: open(sibling).read()),
-    list_their_folder=attempt(lambda: os.listdir(os.path.dirname(hidden))),
-    read_repository=attempt(lambda: open(os.path.join(repository, "pyproject.toml")).read()),
-    list_repository=attempt(lambda: os.listdir(repository)),
-    read_package=attempt(lambda: open(confine).read(1)),
-    read_stdlib=attempt(lambda: open(os.__file__).read(1)),
-    sockets_of_the_machine=attempt(lambda: open("/proc/net/unix").read()),
-    write_scratch=attempt(lambda: open(os.path.join(scratch, "x.txt"), "w").write("x")),
-    write_outside=attempt(lambda: open(outside, "w").write("x")),
-    run_program=attempt(lambda: subprocess.run(["/bin/true"], check=True)),
-    parent_environment=attempt(lambda: open(f"/proc/{os.getppid()}/environ", "rb").read()),
-    signal_parent=attempt(lambda: os.kill(os.getppid(), 0)),
-)
-print(json.dumps(done))
-"""
-
-
-@pytest.mark.skipif(not _landlock_abi(), reason="the system has no Landlock")
-def test_the_kernel_process_is_confined_by_the_operating_system(tmp_path):
-    """What holds even if student code got past the audit hook (memory corruption, say): the
-    same allow-list, enforced by the operating system."""
-    import subprocess
-    import sys
-
-    from backprop_course.grading.kernel import confine
-
-    scratch, other = tmp_path / "scratch", tmp_path / "other"
-    scratch.mkdir(), other.mkdir()
-    hidden, sibling = other / "source.ipynb", other / "data.txt"
-    hidden.write_text("solutions"), sibling.write_text("data")
-    repository = Path(confine.__file__).parents[3]
-    args = [confine.__file__, scratch, hidden, sibling, other / "planted.txt", repository]
-    run = subprocess.run(
-        [sys.executable, "-c", CONFINED, *map(str, args)], capture_output=True, text=True
-    )
-    done = json.loads(run.stdout)
-    assert done.pop("landlock_abi") >= 1 and done.pop("no_new_privs")
-    assert done.pop("capabilities_dropped")
-    refused = "PermissionError"
-    signal = refused if _landlock_abi() >= 6 else "allowed"
-    assert done == {
-        "read_hidden": refused,
-        "read_sibling": refused,
-        "list_their_folder": refused,
-        "read_repository": refused,
-        "list_repository": refused,
-        "read_package": "allowed",
-        "read_stdlib": "allowed",
-        "sockets_of_the_machine": refused,
-        "write_scratch": "allowed",
-        "write_outside": refused,
-        "run_program": refused,
-        "parent_environment": refused,
-        "signal_parent": signal,
-    }
-    assert not (other / "planted.txt").exists()
