@@ -35,7 +35,7 @@ _KERNEL_MODULES = {"wire": wire, "shapes": shapes, "confine": confine, "audit": 
 #: Longest error message kept from the kernel.
 MAX_MESSAGE = 2000
 #: Most bytes of a kernel's counter records kept (a kernel writing more gets its counts refused).
-MAX_RECORD_BYTES = 64 << 20
+MAX_RECORD_BYTES = 16 << 20
 
 
 @dataclass
