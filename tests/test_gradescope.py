@@ -196,3 +196,22 @@ def test_parts_without_hidden_tests_are_visible_and_batch_results_know_the_hidde
         ("quadratic_gradient_tests (public tests)", "visible"),
         ("quadratic_gradient_tests", "after_published"),
     ]
+
+
+def test_setup_installs_only_what_grading_needs_at_the_tested_versions(tmp_path):
+    """requirements.txt names what grading imports (no JupyterLab); constraints.txt pins every
+    distribution at the version installed here, where the tests run (issue 22)."""
+    import importlib.metadata
+
+    zip_path = build_autograder(SOLUTION, tmp_path / "autograder.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        requirements = zf.read("requirements.txt").decode().split()
+        constraints = zf.read("constraints.txt").decode().split()
+        setup = zf.read("setup.sh").decode()
+    assert {"numpy", "nbformat", "nbclient", "ipykernel"} <= set(requirements)
+    assert not {"jupyterlab", "matplotlib", "ipywidgets", "scikit-learn"} & set(requirements)
+    for name in ("numpy", "nbclient", "ipykernel", "pyzmq", "jupyterlab"):
+        assert f"{name}=={importlib.metadata.version(name)}" in constraints
+    assert not any(line.lower().startswith("backprop") for line in constraints)
+    assert '-m pip install --quiet --no-deps "$WHEEL"' in setup
+    assert '-c "$SRC/constraints.txt" -r "$SRC/requirements.txt"' in setup

@@ -18,6 +18,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from backprop_course.grading.boundary.sandbox import Sandbox
+from backprop_course.grading.format import mangled
 from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.grade import (
     DEFAULT_MEMORY_MB,
@@ -75,16 +77,20 @@ def _grade_one(
     if pipeline:  # the next submission's kernel boots while this one is graded
         _spare = new_sandbox()
         _spare.launch()
+    folder = tempfile.TemporaryDirectory(prefix="backprop-course-repaired-")
     try:
+        graded, notes = mangled.repaired_copy(source_nb, submission, folder.name)
         report = grade_submission(
             source,
-            submission,
+            graded,
             timeout=timeout,
             memory_mb=memory_mb,
             submission_timeout=submission_timeout,
             _source_nb=source_nb,
             _sandbox=sandbox,
         )
+        report.submission = str(submission)
+        report.messages[:0] = notes
     except Exception as exc:  # a grader bug must not stop the class's batch
         parts = nbmod.graded_parts(source_nb)
         report = failed_report(
@@ -92,6 +98,7 @@ def _grade_one(
         )
     finally:
         sandbox.close()
+        folder.cleanup()
     return report
 
 

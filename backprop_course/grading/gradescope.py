@@ -7,10 +7,12 @@ each submission). Gradescope unzips it into ``/autograder/source``, puts the stu
 
 The zip made here holds, at its root:
 
-- ``setup.sh``: installs the course from the wheel in the zip (never from an index); the
-  course's dependencies (numpy, nbformat, ipykernel, ...) come from PyPI, which Gradescope's
-  machines reach. With ``BACKPROP_AUTOGRADER_PYTHON`` set to an interpreter that already has
-  the dependencies, it installs only the wheel, offline (the tests do this).
+- ``setup.sh``: installs the course from the wheel in the zip (never from an index, without
+  its dependencies), then only what grading needs (``requirements.txt``: numpy, nbformat,
+  nbclient, ipykernel and whatever the source notebook imports) from PyPI, at exactly the
+  versions of the environment that built the zip (``constraints.txt``, every installed
+  distribution pinned): no JupyterLab. With ``BACKPROP_AUTOGRADER_PYTHON`` set to an
+  interpreter that already has the dependencies, it installs only the wheel, offline.
 - ``run_autograder``: grades ``/autograder/submission/*.ipynb`` against the bundled source
   notebook with the course's grader and writes ``results.json``; no notebook, several
   notebooks or a grader failure still give a results.json (score 0, output saying why).
@@ -29,12 +31,14 @@ import io
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 import zipfile
 from pathlib import Path
 
 import backprop_course
+from backprop_course.grading.format import mangled
 from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.results import gradescope_results, hidden_parts
 
@@ -48,8 +52,9 @@ DIST = "backprop-course"
 
 SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the autograder's image (backprop-course).
-# The course comes from the wheel in this zip, never from an index; its dependencies
-# (numpy, nbformat, ipykernel, ...) come from PyPI. With BACKPROP_AUTOGRADER_PYTHON set to an
+# The course comes from the wheel in this zip, never from an index; what grading needs
+# (numpy, nbformat, nbclient, ipykernel and theirs) comes from PyPI, pinned by constraints.txt.
+# With BACKPROP_AUTOGRADER_PYTHON set to an
 # interpreter that already has them, only the wheel is installed, with no network.
 set -euo pipefail
 ROOT="${BACKPROP_AUTOGRADER_ROOT:-/autograder}"
@@ -84,8 +89,13 @@ if ! "$PY" -m venv "$ROOT/venv"; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y python3-venv
     "$PY" -m venv "$ROOT/venv"
 fi
-"$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
-"$ROOT/venv/bin/python" -m pip install --quiet "$WHEEL"
+# only what grading needs (requirements.txt), at exactly the versions the course's tests ran
+# with (constraints.txt, written when the zip was built); the course's other dependencies
+# (JupyterLab, ipywidgets, matplotlib...) are for students and never installed here (pip
+# warns that the course "requires" them: grading does not)
+"$ROOT/venv/bin/python" -m pip install --quiet -c "$SRC/constraints.txt" --upgrade pip
+"$ROOT/venv/bin/python" -m pip install --quiet --no-deps "$WHEEL"
+"$ROOT/venv/bin/python" -m pip install --quiet -c "$SRC/constraints.txt" -r "$SRC/requirements.txt"
 printf '%s\n' "$ROOT/venv/bin/python" > "$SRC/python"
 """
 
@@ -108,6 +118,53 @@ if [ ! -s "$ROOT/results/results.json" ]; then
 fi
 exit 0
 """
+
+
+#: What the grader itself imports (besides the standard library and the course).
+GRADING_NEEDS = ("numpy", "nbformat", "nbclient", "ipykernel")
+
+
+def grading_requirements(source: str | Path) -> list[str]:
+    """Distributions grading ``source`` needs: :data:`GRADING_NEEDS` and those providing the
+    modules its code cells import (the course and the standard library left out).
+
+    >>> "ipykernel" in grading_requirements("tests/grader_fixtures/source.ipynb")
+    True
+    """
+    import ast
+
+    provided = importlib.metadata.packages_distributions()
+    needed = dict.fromkeys(GRADING_NEEDS)
+    for cell in nbmod.read_notebook(source).cells:
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                for dist in provided.get(name.split(".")[0], []):
+                    if dist.lower().replace("_", "-") != DIST:
+                        needed[dist] = None
+    return sorted(needed, key=str.lower)
+
+
+def pinned_versions() -> list[str]:
+    """``name==version`` of every distribution installed here but the course: the versions
+    the course's tests ran with, as constraints for ``setup.sh``."""
+    pins = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name.lower().replace("_", "-") != DIST:
+            pins[name.lower()] = f"{name}=={dist.version}"
+    return [pins[key] for key in sorted(pins)]
 
 
 def _course_wheel() -> tuple[str, bytes]:
@@ -197,6 +254,8 @@ def build_autograder(source: str | Path, out: str | Path, *, overwrite: bool = F
             info.external_attr = 0o100755 << 16  # executable, as Gradescope runs them
             zf.writestr(info, text)
         zf.writestr(MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        zf.writestr("requirements.txt", "\n".join(grading_requirements(source)) + "\n")
+        zf.writestr("constraints.txt", "\n".join(pinned_versions()) + "\n")
         zf.writestr(source.name, source.read_bytes())
         zf.writestr(wheel_name, wheel)
     tmp.replace(out)
@@ -251,7 +310,11 @@ def results_for(root: Path) -> dict:
         )
         return _zero_results(parts, "not graded: " + why, why)
     try:
-        report = grade_submission(source, found[0])
+        with tempfile.TemporaryDirectory(prefix="backprop-course-repaired-") as scratch:
+            graded, notes = mangled.repaired_copy(source_nb, found[0], scratch)
+            report = grade_submission(source, graded)
+        report.submission = str(found[0])
+        report.messages[:0] = notes
     except Exception:
         tb = traceback.format_exc(limit=3)
         print(tb, file=sys.stderr)

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +28,14 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from backprop_course.grading.kernel import kernel_side, shapes, wire
+from backprop_course.grading.kernel import audit, confine, kernel_side, seal, shapes, wire
+
+_KERNEL_MODULES = {"wire": wire, "shapes": shapes, "confine": confine, "audit": audit, "seal": seal}
 
 #: Longest error message kept from the kernel.
 MAX_MESSAGE = 2000
+#: Most bytes of a kernel's counter records kept (a kernel writing more gets its counts refused).
+MAX_RECORD_BYTES = 16 << 20
 
 
 @dataclass
@@ -96,19 +101,78 @@ def _bootstrap_code(
     extra_memory_bytes: int, forbidden: tuple[str, ...], protected: tuple[str, ...]
 ) -> str:
     helper = inspect.getsource(kernel_side)
-    codec = inspect.getsource(wire)
-    explainer = inspect.getsource(shapes)
+    sources = {name: inspect.getsource(_KERNEL_MODULES[name]) for name in kernel_side.SOURCES}
     return (
         "def __backprop_course_boot():\n"
         "    import types\n"
         "    mod = types.ModuleType('backprop_course_kernel_side')\n"
         f"    code = compile({helper!r}, '<backprop-course helper>', 'exec', dont_inherit=True)\n"
         "    exec(code, mod.__dict__)\n"
-        f"    return mod.install({codec!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r}, "
-        f"{tuple(protected)!r}, {explainer!r})\n"
+        f"    return mod.install({sources!r}, {int(extra_memory_bytes)}, {tuple(forbidden)!r}, "
+        f"{tuple(protected)!r})\n"
         "__backprop_course__ = __backprop_course_boot()\n"
         "del __backprop_course_boot\n"
     )
+
+
+class _Records:
+    """The grader's end of a kernel's record pipe (``kernel_side.Counted``), drained by a thread.
+
+    The kernel holds only the write end, so code in it can add lines but never take one
+    back. At most :data:`MAX_RECORD_BYTES` are kept; past that the pipe is still drained (so
+    the kernel never blocks on it) and :attr:`overflow` is set.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_inheritable(self.write_fd, True)
+        self._lines: list[str] = []
+        self._kept = 0
+        self.overflow = False
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        rest = b""
+        while True:
+            try:
+                chunk = os.read(self.read_fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            *lines, rest = (rest + chunk).split(b"\n")
+            if len(rest) > 4096:
+                rest = b""
+            with self._changed:
+                for line in lines:
+                    self._kept += len(line)
+                    if self._kept > MAX_RECORD_BYTES:
+                        self.overflow = True
+                    else:
+                        self._lines.append(line.decode("ascii", "replace"))
+                self._changed.notify_all()
+        os.close(self.read_fd)
+
+    def take(self, mark: str, timeout: float) -> tuple[list[str], bool]:
+        """The lines up to ``e MARK`` (which is dropped) and whether it came within
+        ``timeout`` seconds; without it, every line so far."""
+        end = f"e {mark}"
+        with self._changed:
+            self._changed.wait_for(lambda: end in self._lines, timeout=timeout)
+            if end in self._lines:
+                at = self._lines.index(end)
+                lines, self._lines = self._lines[:at], self._lines[at + 1 :]
+                return lines, True
+            lines, self._lines = self._lines, []
+            return lines, False
+
+    def close_writer(self) -> None:
+        """Close the grader's copy of the write end (the kernel has its own)."""
+        if self.write_fd >= 0:
+            os.close(self.write_fd)
+            self.write_fd = -1
 
 
 class Sandbox:
@@ -154,6 +218,8 @@ class Sandbox:
         self.alive = False
         self._launched = False
         self._launch_error: Exception | None = None
+        #: the record pipe of the running kernel (its counted functions write there)
+        self.records: _Records | None = None
 
     # -- life cycle -----------------------------------------------------------------------
     def launch(self) -> None:
@@ -189,13 +255,15 @@ class Sandbox:
             extra_arguments=["--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
-        # the kernel confines itself (kernel_side.confine_process) before ipykernel starts;
-        # the protected files are hidden from it there too (Landlock, where the system has it)
+        # its key stays in its own folder, the only one of the grader's it can see
+        client.km.connection_file = str(workdir / "connection.json")
+        # the kernel confines itself (confine.confine_process) before ipykernel starts: it
+        # reads only its allow-list, never the protected files (Landlock, where the system has it)
         client.km.kernel_spec.argv = [
             sys.executable,
             "-c",
-            kernel_side.LAUNCHER,
-            kernel_side.__file__,
+            confine.LAUNCHER,
+            confine.__file__,
             *self.protected,
             "--",
             "-f",
@@ -216,13 +284,21 @@ class Sandbox:
             IPYTHONDIR=str(workdir / "ipython"),
             PYDEVD_DISABLE_FILE_VALIDATION="1",
         )
+        self.records = _Records()
+        env[kernel_side.RECORDS_FD] = str(self.records.write_fd)
         self._client = client
         try:
-            client.start_new_kernel(cwd=str(workdir), env=env, stderr=subprocess.DEVNULL)
+            client.start_new_kernel(
+                cwd=str(workdir),
+                env=env,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(self.records.write_fd,),
+            )
         except Exception as exc:  # reported by start()
             self._launch_error = exc
         else:
             self._launch_error = None
+        self.records.close_writer()  # the pipe ends (the thread stops) when the kernel does
         self._launched = True
 
     def start(self) -> Outcome:
@@ -259,6 +335,9 @@ class Sandbox:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self.records is not None:
+            self.records.close_writer()
+            self.records = None
 
     # -- running code ---------------------------------------------------------------------
     def run(self, code: str, *, timeout: float | None = None) -> Outcome:

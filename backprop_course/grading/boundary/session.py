@@ -15,8 +15,11 @@ sleeps just under the per-call timeout cannot stall a class's batch.
 
 A test that measures a student's function hands it a ``checks.CallCounter`` (or
 ``CountingMul``): the session makes a counted twin of the counter's function in the kernel
-(``kernel_side.Counted``), passes the twin instead, and after the call adds the twin's new
-calls to the test's counter, so ``counter.count`` says what the student's code did there.
+(``kernel_side.Counted``) and passes the twin instead. The twin writes a record of every call
+(and of every product, for a multiply) to a pipe whose read end only the grader holds; after
+the call the session counts those records into the test's counter, so ``counter.count`` (and
+``CountingMul.products_in``) say what the student's code did, from nothing the kernel can
+rewrite.
 
 Test cells run in the grader's process and see the student's answers through
 :class:`Proxy` (a function: calling it runs the student's function in the kernel with plain-data
@@ -28,82 +31,23 @@ as a :class:`StudentError` that is also an instance of the matching built-in exc
 
 from __future__ import annotations
 
-import builtins
 import math
+import secrets
 import time
 from dataclasses import dataclass, field
 
+from backprop_course.grading.boundary.errors import StudentError, student_error
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
-from backprop_course.grading.kernel import kernel_side, shapes, wire
-from backprop_course.grading.scoring.checks import CallCounter
+from backprop_course.grading.kernel import wire
+from backprop_course.grading.scoring.counters import CallCounter, CountingMul
 from backprop_course.grading.scoring.writeback import write_back
 
 #: How many times one submission's kernel may be restarted before its remaining parts fail.
 MAX_RESTARTS = 3
 #: Least seconds a setup cell may take in the kernel.
 SETUP_TIMEOUT = 30.0
-
-
-class StudentError(Exception):
-    """The student's code raised (or timed out, or killed its kernel) while a test ran it."""
-
-    def __init__(self, answer: str, outcome: Outcome) -> None:
-        self.answer = answer
-        self.outcome = outcome
-        super().__init__(f"{answer}: {outcome.describe()}")
-
-    def brief(self) -> str:
-        """What happened without the student's message (for failures in hidden tests, whose
-        inputs a student could otherwise print through an exception message)."""
-        if self.outcome.status == "error":
-            known = isinstance(getattr(builtins, self.outcome.ename, None), type)
-            return f"{self.answer} raised {self.outcome.ename if known else 'an exception'}"
-        return f"{self.answer}: {self.outcome.describe()}"
-
-    @property
-    def not_attempted(self) -> bool:
-        """True when the student's code still raises ``NotImplementedError``."""
-        return self.outcome.status == "error" and self.outcome.ename == "NotImplementedError"
-
-    @property
-    def forbidden(self) -> bool:
-        """True when the student's code tried to import a forbidden module."""
-        return self.outcome.status == "error" and kernel_side.FORBIDDEN_MARK in self.outcome.evalue
-
-    @property
-    def code(self) -> str:
-        """What went wrong, for machines: ``"timeout"``, ``"kernel_died"``, ``"not_attempted"``,
-        ``"forbidden"``, ``"shape_error"`` (numpy's, explained in the kernel) or
-        ``"raised:<exception>"``."""
-        status = self.outcome.status
-        if status != "error":
-            return {"timeout": "timeout", "dead": "kernel_died"}.get(status, status)
-        if self.not_attempted:
-            return "not_attempted"
-        if self.forbidden:
-            return "forbidden"
-        if self.outcome.ename == "ValueError" and self.outcome.evalue.startswith(shapes.SHAPE_MARK):
-            return "shape_error"
-        return f"raised:{self.outcome.ename or 'exception'}"
-
-
-_ERROR_CLASSES: dict[str, type] = {}
-
-
-def student_error(answer: str, outcome: Outcome) -> StudentError:
-    """A :class:`StudentError` that is also the built-in exception class the kernel named."""
-    base = getattr(builtins, outcome.ename, None) if outcome.status == "error" else None
-    if outcome.status == "timeout":
-        base = TimeoutError
-    ok = isinstance(base, type) and issubclass(base, Exception) and base is not StudentError
-    if not ok:
-        return StudentError(answer, outcome)
-    cls = _ERROR_CLASSES.get(base.__name__)
-    if cls is None:
-        cls = type(f"Student{base.__name__}", (StudentError, base), {})
-        cls.__str__ = StudentError.__str__
-        _ERROR_CLASSES[base.__name__] = cls
-    return cls(answer, outcome)
+#: Most seconds the grader waits for a call's last counter record to come through the pipe.
+RECORD_WAIT = 5.0
 
 
 @dataclass
@@ -142,8 +86,10 @@ class Session:
         self.notes: list[str] = []
         #: ``obj -> Ref | Handle | None``: how functions and kernel objects are passed back.
         self.refs = None
-        #: ``counter -> [its twin's handle, the twin's calls already counted]``
-        self._twins: dict[CallCounter, list] = {}
+        #: ``counter -> its twin's handle`` in the running kernel
+        self._twins: dict[CallCounter, wire.Handle] = {}
+        #: ``key -> counter``: whose calls a record of the pipe counts
+        self._counters: dict[int, CallCounter] = {}
 
     # -- kernel --------------------------------------------------------------------------
     def start(self) -> Outcome:
@@ -296,12 +242,16 @@ class Session:
             raise TypeError(
                 f"the grader can only pass plain data to {answer} ({exc}); fix the test"
             ) from None
+        mark = secrets.token_hex(8) if used else ""
+        code = f"__backprop_course__.call({target!r}, {payload!r}, {mark!r})"
         try:
-            reply = self.request(f"__backprop_course__.call({target!r}, {payload!r})", answer)
+            reply = self.request(code, answer)
         except StudentError:
-            self._count(used, answer, strict=False)  # the student's error is what the test sees
+            if mark:  # the student's error is what the test sees
+                self._count(mark, answer, strict=False)
             raise
-        self._count(used, answer)
+        if mark:
+            self._count(mark, answer)
         if not (isinstance(reply, tuple) and len(reply) == 2):
             raise student_error(
                 answer, Outcome("error", "TypeError", "the kernel's reply is malformed")
@@ -329,7 +279,7 @@ class Session:
     def _twin(self, counter: CallCounter, answer: str) -> wire.Handle:
         """The handle of ``counter``'s twin in the kernel, made on first use."""
         if counter in self._twins:
-            return self._twins[counter][0]
+            return self._twins[counter]
         try:
             fn = wire.encode(counter.fn, to_ref=self._to_ref([], answer))
         except wire.WireError as exc:
@@ -337,38 +287,54 @@ class Session:
                 f"the grader cannot pass the counted function {counter.fn!r} to {answer} ({exc}); "
                 "count a function the setup defines, or a module's function"
             ) from None
-        remote = self.request(f"__backprop_course__.counted({fn!r})", answer)
+        key = len(self._counters) + 1
+        self._counters[key] = counter
+        products = isinstance(counter, CountingMul)
+        code = f"__backprop_course__.counted({fn!r}, {key}, {products})"
+        remote = self.request(code, answer)
         if not isinstance(remote, RemoteObject):
             raise student_error(answer, Outcome("error", "TypeError", "no counter came back"))
-        self._twins[counter] = [remote._handle, 0]
+        self._twins[counter] = remote._handle
         return remote._handle
 
-    def _count(self, used: list, answer: str, *, strict: bool = True) -> None:
-        """Add each twin's new calls to its counter (after a call, even a failed one)."""
-        for counter in used:
-            twin = self._twins.get(counter)
-            if twin is None or not self.sandbox.alive:
-                continue  # the kernel restarted: what the twin counted is lost with it
-            try:
-                n = self.request(f"__backprop_course__.calls({twin[0].number})", answer)
-            except StudentError:
-                if not strict:
-                    return
-                n = None
-            if type(n) is not int or n < twin[1]:
-                if not strict:
-                    return
-                raise student_error(
-                    answer,
-                    Outcome(
-                        "error",
-                        "RuntimeError",
-                        "the grader's call counter was tampered with (its count went down "
-                        "or is not a count)",
-                    ),
-                )
-            counter.count += n - twin[1]
-            twin[1] = n
+    def _count(self, mark: str, answer: str, *, strict: bool = True) -> None:
+        """Count the records the twins wrote to the grader's pipe up to ``e MARK``.
+
+        ``c KEY`` is one call; ``m KEY A B OUT`` one call of a multiply and its product,
+        kept only if ``A * B`` is ``OUT`` (so only products ``mul`` made can be traced).
+        A record that lies, an unreadable one, or a flood of them is tampering: the test
+        fails (``strict``; after a student error that error is what the test sees)."""
+        records = self.sandbox.records
+        if records is None:
+            return
+        lines, complete = records.take(mark, RECORD_WAIT if self.sandbox.alive else 0.5)
+        lies = records.overflow
+        for line in lines:
+            parts = line.split(" ")
+            counter = (
+                self._counters.get(int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
+            )
+            if counter is None or parts[0] not in ("c", "m") or len(parts) not in (2, 5):
+                lies = True
+                continue
+            counter.count += 1
+            if parts[0] == "m" and isinstance(counter, CountingMul):
+                try:
+                    a, b, out = (float.fromhex(x) for x in parts[2:])
+                except ValueError:
+                    lies = True
+                    continue
+                lies = not counter.record(a, b, out) or lies
+        if (lies or not complete) and strict and self.sandbox.alive:
+            raise student_error(
+                answer,
+                Outcome(
+                    "error",
+                    "RuntimeError",
+                    "the grader's call counter was tampered with (its records are not what "
+                    "the counted function wrote)",
+                ),
+            )
 
     def close(self) -> None:
         """Stop the kernel."""

@@ -18,6 +18,7 @@ problem: unique ``grade_id``, points on test cells, balanced markers, code that 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import os
 import re
@@ -74,11 +75,36 @@ def read_notebook(path: str | Path, *, follow_symlinks: bool = True) -> nbformat
     except NotebookError:
         raise
     except Exception as exc:  # nbformat raises several kinds for corrupt files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NotebookError(f"{path}: not a readable notebook ({first})") from None
+        raise NotebookError(_unreadable(path, exc)) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookError(f"{path}: not a notebook (no list of cells)")
     return nb
+
+
+def _unreadable(path: Path, exc: Exception) -> str:
+    """Why ``path`` is not a notebook, and how the student gets a good one back."""
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        empty = False
+    if empty:
+        return (
+            f"{path}: the file is empty (0 bytes), so there is nothing to grade: it was saved "
+            "or uploaded before the notebook was written out; open your notebook in Jupyter, "
+            "save it (File > Save) and submit that file again"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    try:
+        json.loads(path.read_bytes())
+    except ValueError as bad:
+        return (
+            f"{path}: not a readable notebook: the file is not valid JSON ({bad}); it was cut "
+            "off or edited outside Jupyter: open it in Jupyter (or restore the last "
+            "checkpoint, File > Revert Notebook to Checkpoint), save it and submit again"
+        )
+    except OSError:
+        pass
+    return f"{path}: not a readable notebook ({first})"
 
 
 def symlink_refusal(path: str | Path) -> str:

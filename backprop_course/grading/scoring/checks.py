@@ -39,13 +39,14 @@ looks like the batch average 1/N is missing
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Number
 
 import numpy as np
+
+from backprop_course.grading.scoring.counters import CallCounter, CountingMul
 
 __all__ = [
     "CODES",
@@ -586,57 +587,6 @@ def check_unchanged(before, after, name: str = "input") -> None:
             "(e.g. w_new = w - lr * grad, not w -= ...)",
             "modified_input",
         )
-
-
-class CallCounter:
-    """A function wrapped so that its calls are counted (e.g. the forward passes of a loss).
-
-    Hand it to code whose work is to be measured; ``count`` then says what the code did. When
-    a test passes one to a student's function under the grader, the grader makes a counted
-    twin of ``fn`` in the student's kernel and adds the twin's calls to ``count`` after each
-    call (a twin whose count goes down, i.e. was tampered with, fails the test).
-
-    >>> loss = CallCounter(lambda p: float(p["w"] ** 2))
-    >>> loss({"w": 3.0}), loss.count
-    (9.0, 1)
-    """
-
-    def __init__(self, fn) -> None:
-        if not callable(fn):
-            raise TypeError(f"CallCounter needs a function, got {type(fn).__name__}")
-        self.fn = fn
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-        return self.fn(*args, **kwargs)
-
-    def reset(self) -> None:
-        """Start counting from zero again."""
-        self.count = 0
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {getattr(self.fn, '__name__', self.fn)!r}: {self.count}>"
-
-
-class CountingMul(CallCounter):
-    """A multiply that counts its calls: ``mul(a, b)`` is ``op(a, b)``, ``operator.mul`` unless
-    told otherwise.
-
-    A test may hand a function another ``op`` (``operator.add``, say) to see that every
-    multiplication it was asked to route through ``mul`` did go through it: a product computed
-    with ``*`` behind ``mul``'s back would not change with ``op``.
-
-    >>> mul = CountingMul()
-    >>> mul(mul(2.0, 3.0), 0.5), mul.count
-    (3.0, 2)
-    >>> import operator
-    >>> CountingMul(operator.add)(2.0, 3.0)
-    5.0
-    """
-
-    def __init__(self, op=operator.mul) -> None:
-        super().__init__(op)
 
 
 def explain_shape_errors() -> bool:
