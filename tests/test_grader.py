@@ -338,7 +338,11 @@ def _counting_source(path):
         ("    return mul(f(x), f(x + 1.0))", ""),
         ("    a = f(x)\n    return mul(a, a * (x + 1.0) ** 2 / x**2)", "wrong_count"),
         ("    mul(1.0, 1.0)\n    return f(x) * f(x + 1.0)", "bypass"),
-        ("    f._n -= 5\n    return mul(f(x), f(x + 1.0))", "raised:RuntimeError"),
+        (
+            "    import os\n    os.write(int(os.environ['BACKPROP_COURSE_RECORDS_FD']),"
+            " b'c forged\\n')\n    return mul(f(x), f(x + 1.0))",
+            "raised:RuntimeError",
+        ),
     ],
     ids=["measured", "calls_loss_once", "multiplies_behind_muls_back", "tampers"],
 )
