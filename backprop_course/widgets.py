@@ -26,6 +26,7 @@ a callback can hang notebook runners (Voila) and leaks pyplot figures into later
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 import time
@@ -35,6 +36,8 @@ import numpy as np
 
 from . import explore, plots, scalar
 from ._validate import check_choice, check_count, check_positive
+from .plots.explorers import EXPLORER_DPI, DescentFrames
+from .site.explorer import Frame, Group, compact_png, explorer_html
 
 __all__ = [
     "LearningRateExplorer",
@@ -47,14 +50,25 @@ __all__ = [
 
 # matplotlib's Agg drawing is not meant to run in two threads at once; widgets draw under this
 _DRAW_LOCK = threading.Lock()
-_IMAGE_LAYOUT = {"width": "100%", "max_width": "760px"}
+_IMAGE_LAYOUT = {"width": "100%", "max_width": "900px"}  # 900 px: the figures' own width
 _TRAINING = explore.TrainingSettings()  # the training explorer's defaults are explore.train's
 
 
 def _png(plot, *args) -> bytes:
     """PNG bytes of ``plot(*args)`` (a figure function of plots.explorers), under the lock."""
     with _DRAW_LOCK:
-        return plots.figure_png(plot(*args), dpi=80)
+        return plots.figure_png(plot(*args), dpi=EXPLORER_DPI)
+
+
+def _with_static(widget: widgets.Widget, bundle: dict | None) -> dict | None:
+    """A widget's display bundle plus its kernel-free explorer as ``text/html`` (issue 23).
+
+    A front end with the widget manager (JupyterLab with a kernel) shows the live widget; the
+    site and viewers without one show the precomputed frames.
+    """
+    if bundle is not None:
+        bundle["text/html"] = widget.static_html()
+    return bundle
 
 
 def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
@@ -123,6 +137,7 @@ class LearningRateExplorer(widgets.VBox):
             ]
         )
         self.add_class("bc-lr-explorer")
+        self.lr_range = (lo, hi)
         self.update()
 
     def update(self, change=None) -> explore.DescentResult:
@@ -134,10 +149,55 @@ class LearningRateExplorer(widgets.VBox):
             if lr_max is None
             else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
         )
-        self.image.value = _png(plots.plot_descent, r)
+        self.image.value = _descent_png(r.surface, r.lr, r.n_steps)
         self.result = r
         self.label.value = r.summary()
         return r
+
+    def lr_grid(self) -> np.ndarray:
+        """The kernel-free explorer's learning rates: 4 a decade over the slider's range."""
+        lo, hi = self.lr_range
+        return np.logspace(np.log10(lo), np.log10(hi), round(4 * np.log10(hi / lo)) + 1)
+
+    def static_html(self) -> str:
+        """The kernel-free explorer: every surface at every rate of :meth:`lr_grid`, with the
+        steps shown now; the same ``explore.descent`` and pictures as the live widget."""
+        grid, steps = self.lr_grid(), self.steps.value
+        groups = {}
+        for name in explore.SURFACES:
+            frames = []
+            for lr in grid:
+                r = explore.descent(name, lr=float(lr), n_steps=steps)
+                png = compact_png(_descent_png(name, float(lr), steps))
+                frames.append(Frame(png, r.summary(), r.diverged))
+            groups[name] = Group([[f"{lr:.3g}" for lr in grid]], frames)
+        near = int(np.argmin(np.abs(np.log(grid) - np.log(self.lr.value))))
+        return explorer_html(
+            "learning-rate",
+            groups,
+            ["learning rate"],
+            group_label="surface",
+            start=(self.surface.value, [near]),
+            note=f"Precomputed explorer (no Python running): gradient descent for {steps} "
+            f"steps at {len(grid)} learning rates, 4 a decade, on each surface, drawn when "
+            "the lecture was executed. With a kernel, run the cell for the live explorer.",
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _with_static(self, super()._repr_mimebundle_(**kwargs))
+
+
+@functools.lru_cache(maxsize=16)
+def _descent_frames(surface: str, n_steps: int) -> DescentFrames:
+    return DescentFrames(surface, n_steps)
+
+
+@functools.lru_cache(maxsize=1024)
+def _descent_png(surface: str, lr: float, n_steps: int) -> bytes:
+    """The explorer's picture of one run: contours and axes drawn once per surface and step
+    count, only the run's own lines each time (issue 21); a setting seen before is a lookup."""
+    with _DRAW_LOCK:
+        return _descent_frames(surface, n_steps).png(explore.descent(surface, lr, n_steps))
 
 
 def learning_rate_explorer(
@@ -268,6 +328,33 @@ class TrainingExplorer(widgets.VBox):
         )
         self.add_class("bc-training-explorer")
         self._start(background=False)  # the first picture is there when the cell finishes
+
+    #: the kernel-free explorer's learning rates: half a decade apart, 0.01 to 100
+    LR_GRID = tuple(float(x) for x in np.logspace(-2, 2, 9))
+
+    def static_html(self) -> str:
+        """The kernel-free explorer: the current settings trained at every rate of
+        :attr:`LR_GRID` (same ``explore.train``, seed and picture as the live widget)."""
+        base = self.settings().as_kwargs()
+        frames = []
+        for lr in self.LR_GRID:
+            r = explore.train(**{**base, "lr": lr}, rng=self.rng)
+            frames.append(Frame(compact_png(_png(plots.plot_training, r)), r.summary(), r.diverged))
+        near = int(np.argmin(np.abs(np.log(self.LR_GRID) - np.log(base["lr"]))))
+        s = self.settings()
+        return explorer_html(
+            "training",
+            {s.dataset: Group([[f"{lr:.3g}" for lr in self.LR_GRID]], frames)},
+            ["learning rate"],
+            start=(s.dataset, [near]),
+            note=f"Precomputed explorer (no Python running): {s.dataset}, batch size "
+            f"{s.batch_size}, width {s.hidden_width}, {s.activation}, {s.epochs} epochs, "
+            f"seed {self.rng}, trained at {len(self.LR_GRID)} learning rates when the lecture "
+            "was executed. With a kernel, run the cell for the live explorer.",
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _with_static(self, super()._repr_mimebundle_(**kwargs))
 
     def settings(self) -> explore.TrainingSettings:
         """The controls' current values (each run uses them with the widget's ``rng``)."""
@@ -489,6 +576,36 @@ class BackpropStepper(widgets.VBox):
     def reset(self) -> explore.BackpropFrame:
         """Back to frame 0: only ``dL/dL = 1`` known."""
         return self._show(0)
+
+    def static_html(self) -> str:
+        """The kernel-free stepper: every step of every example graph (and of your graph),
+        drawn by the same ``explore.backprop_frames`` and picture as the live widget."""
+        groups = {}
+        for name in self.graph.options:
+            root = self._custom if name == "(your graph)" else explore.example_graph(name)
+            frames = explore.backprop_frames(root)
+            pictures = [
+                self._png_cache[f.index]
+                if name == self.graph.value and f.index in self._png_cache
+                else _png(plots.plot_backprop_frame, root, f)
+                for f in frames
+            ]
+            groups[name] = Group(
+                [[str(f.index) for f in frames]],
+                [Frame(compact_png(p), f.text) for p, f in zip(pictures, frames, strict=True)],
+            )
+        return explorer_html(
+            "backprop-stepper",
+            groups,
+            ["step"],
+            group_label="graph",
+            start=(self.graph.value, [self.index]),
+            note="Precomputed stepper (no Python running): move the slider to do the backward "
+            "pass one node at a time. With a kernel, run the cell for the live stepper.",
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        return _with_static(self, super()._repr_mimebundle_(**kwargs))
 
     def _load(self, change=None) -> None:
         name = self.graph.value

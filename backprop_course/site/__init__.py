@@ -102,7 +102,11 @@ def _layout(root: Path, src: Path) -> list[str]:
     (src / "exercises").mkdir()
     lectures = []
     for path in _lecture_files(root):
-        shutil.copy2(path, src / "lectures" / path.name)
+        nb = nbformat.read(path, as_version=4)
+        # the saved widget state is for a live widget manager, which the site has not (each
+        # widget's kernel-free text/html is shown instead): it would only weigh the page down
+        nb.metadata.pop("widgets", None)
+        nbformat.write(nb, src / "lectures" / path.name)
         lectures.append((f"lectures/{path.stem}", _title(path)))
     exercises = []
     for path in sorted((root / "exercises").glob("[0-9]*.ipynb")):
