@@ -71,7 +71,9 @@ def _with_static(widget: widgets.Widget, bundle: dict | None) -> dict | None:
     return bundle
 
 
-def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets.FloatLogSlider:
+def _log_slider(
+    description: str, value: float, lo: float, hi: float, step: float = 0.01
+) -> widgets.FloatLogSlider:
     if not lo < value < hi and not np.isclose(value, lo) and not np.isclose(value, hi):
         raise ValueError(f"{description} {value!r} is outside the slider range [{lo:g}, {hi:g}]")
     return widgets.FloatLogSlider(
@@ -79,7 +81,7 @@ def _log_slider(description: str, value: float, lo: float, hi: float) -> widgets
         base=10,
         min=float(np.log10(lo)),
         max=float(np.log10(hi)),
-        step=0.01,
+        step=step,  # in decades
         description=description,
         readout_format=".3g",
         continuous_update=False,
@@ -276,7 +278,9 @@ class TrainingExplorer(widgets.VBox):
         self.dataset = widgets.Dropdown(
             options=list(explore.TRAINING_DATASETS), value=dataset, description="data"
         )
-        self.lr = _log_slider("learning rate", lr, 1e-3, 1e2)
+        # half a decade a step: every position is a rate of LR_GRID, trained when the widget is
+        # displayed, so moving this slider shows a stored picture (issue 21: within 60 ms)
+        self.lr = _log_slider("learning rate", lr, self.LR_GRID[0], self.LR_GRID[-1], step=0.5)
         sizes = sorted({1, 4, 8, 16, 32, 64, 200, batch_size})
         self.batch_size = widgets.Dropdown(
             options=sizes, value=batch_size, description="batch size", style=style
@@ -329,8 +333,9 @@ class TrainingExplorer(widgets.VBox):
         self.add_class("bc-training-explorer")
         self._start(background=False)  # the first picture is there when the cell finishes
 
-    #: the kernel-free explorer's learning rates: half a decade apart, 0.01 to 100
-    LR_GRID = tuple(float(x) for x in np.logspace(-2, 2, 9))
+    #: the learning-rate slider's positions, half a decade apart (0.001 to 100): the
+    #: kernel-free explorer's frames, and the runs :meth:`static_html` stores for the live one
+    LR_GRID = tuple(float(x) for x in np.logspace(-3, 2, 11))
 
     def static_html(self) -> str:
         """The kernel-free explorer: the current settings trained at every rate of
@@ -338,8 +343,8 @@ class TrainingExplorer(widgets.VBox):
         base = self.settings().as_kwargs()
         frames = []
         for lr in self.LR_GRID:
-            r = explore.train(**{**base, "lr": lr}, rng=self.rng)
-            frames.append(Frame(compact_png(_png(plots.plot_training, r)), r.summary(), r.diverged))
+            r, png = _trained(explore.TrainingSettings(**{**base, "lr": lr}), self.rng)
+            frames.append(Frame(compact_png(png), r.summary(), r.diverged))
         near = int(np.argmin(np.abs(np.log(self.LR_GRID) - np.log(base["lr"]))))
         s = self.settings()
         return explorer_html(
@@ -386,11 +391,16 @@ class TrainingExplorer(widgets.VBox):
         return self._thread is not None and self._thread.is_alive()
 
     def _start(self, background: bool) -> None:
+        settings = self.settings()
+        stored = _TRAINED.get((settings, self.rng))
         with self._lock:
             self._generation += 1
             generation = self._generation
-            record = {"settings": self.settings(), "status": "running", "epochs": 0}
+            record = {"settings": settings, "status": "running", "epochs": 0}
             self.runs.append(record)
+            if stored is not None:  # a run made before with these settings: show it now
+                self._show(record, *stored)
+                return
             self.progress.max = record["settings"].epochs
             self.progress.value = 0
             self.progress.bar_style = "info"
@@ -428,6 +438,8 @@ class TrainingExplorer(widgets.VBox):
         try:
             result = explore.train(**settings.as_kwargs(), rng=self.rng, callback=callback)
             png = None if self._generation != generation else _png(plots.plot_training, result)
+            if png is not None and not result.stopped:
+                _remember((settings, self.rng), (result, png))
         except Exception as exc:  # noqa: BLE001 - shown in the widget, a thread cannot raise
             with self._lock:
                 if self._generation == generation:
@@ -441,13 +453,40 @@ class TrainingExplorer(widgets.VBox):
             if self._generation != generation:
                 record["status"] = "cancelled"
                 return
-            record["status"] = "done"
-            record["epochs"] = result.epochs_run
-            self.result = result
-            self.image.value = png
-            self.progress.value = result.epochs_run
-            self.progress.bar_style = "danger" if result.diverged else "success"
-            self.label.value = result.summary()
+            self._show(record, result, png)
+
+    def _show(self, record: dict, result: explore.TrainingResult, png: bytes) -> None:
+        """Show a finished run (the caller holds ``self._lock``)."""
+        record["status"] = "done"
+        record["epochs"] = result.epochs_run
+        self.result = result
+        self.image.value = png
+        self.progress.max = result.settings.epochs
+        self.progress.value = result.epochs_run
+        self.progress.bar_style = "danger" if result.diverged else "success"
+        self.label.value = result.summary()
+
+
+#: finished training runs and their pictures, by (settings, seed): runs are deterministic, so
+#: a setting seen before (or stored by ``static_html``) is shown without training again
+_TRAINED: dict[tuple[explore.TrainingSettings, int], tuple[explore.TrainingResult, bytes]] = {}
+_TRAINED_MAX = 256
+
+
+def _remember(key, value) -> None:
+    if len(_TRAINED) >= _TRAINED_MAX:
+        _TRAINED.pop(next(iter(_TRAINED)))  # the oldest
+    _TRAINED[key] = value
+
+
+def _trained(settings: explore.TrainingSettings, rng: int):
+    """``(result, png)`` of training with ``settings`` and seed ``rng``, from the store if
+    there."""
+    key = (settings, rng)
+    if key not in _TRAINED:
+        result = explore.train(**settings.as_kwargs(), rng=rng)
+        _remember(key, (result, _png(plots.plot_training, result)))
+    return _TRAINED[key]
 
 
 def training_explorer(
@@ -585,9 +624,9 @@ class BackpropStepper(widgets.VBox):
             root = self._custom if name == "(your graph)" else explore.example_graph(name)
             frames = explore.backprop_frames(root)
             pictures = [
-                self._png_cache[f.index]
-                if name == self.graph.value and f.index in self._png_cache
-                else _png(plots.plot_backprop_frame, root, f)
+                _png(plots.plot_backprop_frame, root, f)
+                if name == "(your graph)"
+                else _stepper_png(name, f.index)  # the live stepper's steps are now lookups
                 for f in frames
             ]
             groups[name] = Group(
@@ -618,7 +657,11 @@ class BackpropStepper(widgets.VBox):
         self.index = index
         frame = self.frames[index]
         if index not in self._png_cache:
-            self._png_cache[index] = _png(plots.plot_backprop_frame, self.root, frame)
+            self._png_cache[index] = (
+                _png(plots.plot_backprop_frame, self.root, frame)
+                if self._custom is not None and self.root is self._custom
+                else _stepper_png(self.graph.value, index)
+            )
         self.image.value = self._png_cache[index]
         last = len(self.frames) - 1
         done = " (done: every gradient is final)" if index == last else ""
@@ -627,6 +670,13 @@ class BackpropStepper(widgets.VBox):
         self.step_button.disabled = index == last
         self.back_button.disabled = index == 0
         return frame
+
+
+@functools.lru_cache(maxsize=64)
+def _stepper_png(graph: str, index: int) -> bytes:
+    """The picture of step ``index`` of an example graph (they never change: drawn once)."""
+    root = explore.example_graph(graph)
+    return _png(plots.plot_backprop_frame, root, explore.backprop_frames(root)[index])
 
 
 def backprop_stepper(graph: str | scalar.Value = "neuron") -> BackpropStepper:
