@@ -116,7 +116,8 @@ class LearningRateExplorer(widgets.VBox):
         self.surface = widgets.Dropdown(
             options=list(explore.SURFACES), value=surface, description="surface"
         )
-        self.lr = _log_slider("learning rate", lr, lo, hi)
+        # a twentieth of a decade a step (a key press: +12 %): positions the display stores
+        self.lr = _log_slider("learning rate", lr, lo, hi, step=LR_SLIDER_STEP)
         self.steps = widgets.IntSlider(
             value=n_steps,
             min=1,
@@ -151,7 +152,7 @@ class LearningRateExplorer(widgets.VBox):
             if lr_max is None
             else f"largest stable learning rate 2/lambda_max = {lr_max:.3g}"
         )
-        self.image.value = _descent_png(r.surface, r.lr, r.n_steps)
+        self.image.value = _descent_png(r.surface, _milli_decades(r.lr), r.n_steps)
         self.result = r
         self.label.value = r.summary()
         return r
@@ -170,7 +171,7 @@ class LearningRateExplorer(widgets.VBox):
             frames = []
             for lr in grid:
                 r = explore.descent(name, lr=float(lr), n_steps=steps)
-                png = compact_png(_descent_png(name, float(lr), steps))
+                png = compact_png(_descent_png(name, _milli_decades(lr), steps))
                 frames.append(Frame(png, r.summary(), r.diverged))
             groups[name] = Group([[f"{lr:.3g}" for lr in grid]], frames)
         near = int(np.argmin(np.abs(np.log(grid) - np.log(self.lr.value))))
@@ -185,8 +186,28 @@ class LearningRateExplorer(widgets.VBox):
             "the lecture was executed. With a kernel, run the cell for the live explorer.",
         )
 
+    def slider_rates(self) -> np.ndarray:
+        """Every learning rate the slider can take: ``LR_SLIDER_STEP`` decades apart."""
+        lo, hi = np.log10(self.lr_range)
+        return 10.0 ** np.arange(lo, hi + 1e-9, LR_SLIDER_STEP)
+
     def _repr_mimebundle_(self, **kwargs):
-        return _with_static(self, super()._repr_mimebundle_(**kwargs))
+        bundle = _with_static(self, super()._repr_mimebundle_(**kwargs))
+        # displayed: draw every position of the slider for the surface and steps shown, so
+        # moving it is a lookup (issue 21: a new picture within 60 ms); about 2 s, once
+        for lr in self.slider_rates():
+            _descent_png(self.surface.value, _milli_decades(lr), self.steps.value)
+        return bundle
+
+
+#: the learning-rate explorer's slider step, in decades
+LR_SLIDER_STEP = 0.05
+
+
+def _milli_decades(lr: float) -> int:
+    """``lr`` as a whole number of thousandths of a decade: the pictures' cache key, so the
+    same slider position hits the cache whether its rate was computed here or in JavaScript."""
+    return round(1000 * np.log10(lr))
 
 
 @functools.lru_cache(maxsize=16)
@@ -194,10 +215,11 @@ def _descent_frames(surface: str, n_steps: int) -> DescentFrames:
     return DescentFrames(surface, n_steps)
 
 
-@functools.lru_cache(maxsize=1024)
-def _descent_png(surface: str, lr: float, n_steps: int) -> bytes:
+@functools.lru_cache(maxsize=2048)
+def _descent_png(surface: str, milli_decades: int, n_steps: int) -> bytes:
     """The explorer's picture of one run: contours and axes drawn once per surface and step
     count, only the run's own lines each time (issue 21); a setting seen before is a lookup."""
+    lr = 10.0 ** (milli_decades / 1000)
     with _DRAW_LOCK:
         return _descent_frames(surface, n_steps).png(explore.descent(surface, lr, n_steps))
 

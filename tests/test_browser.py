@@ -17,6 +17,7 @@ in test-artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -81,16 +82,11 @@ def _write_settings(settings_dir: Path) -> None:
         path.write_text(json.dumps(content))
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    """JupyterLab serving a temporary copy of the lecture on 127.0.0.1; stopped afterwards."""
-    if not LECTURE.exists():
-        pytest.fail(f"{LECTURE} is missing; the browser test serves it")
-    if "learning_rate_explorer" not in LECTURE.read_text(encoding="utf-8"):
-        pytest.fail(f"{LECTURE.name} does not use widgets.learning_rate_explorer")
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    shutil.copy(LECTURE, notebooks / LECTURE.name)
+@contextlib.contextmanager
+def serve_lab(notebooks: Path, tmp_path: Path):
+    """JupyterLab on 127.0.0.1 serving ``notebooks`` (settings, workspaces and runtime files in
+    ``tmp_path``); yields its URL and stops it, and its kernels, afterwards. Also used by
+    benchmarks/bench_explorers.py."""
     settings = tmp_path / "settings"
     _write_settings(settings)
     port = _free_port()
@@ -129,15 +125,15 @@ def lab_server(tmp_path):
         while True:
             if proc.poll() is not None:
                 log.flush()
-                pytest.fail("jupyter lab exited:\n" + (tmp_path / "jupyter.log").read_text())
+                raise RuntimeError("jupyter lab exited:\n" + (tmp_path / "jupyter.log").read_text())
             try:
                 with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail("jupyter lab did not start within 60 s")
+                    raise RuntimeError("jupyter lab did not start within 60 s") from None
                 time.sleep(0.2)
-        yield url, LECTURE.name, tmp_path
+        yield url
     finally:
         proc.send_signal(signal.SIGTERM)  # the server shuts its kernels down
         try:
@@ -150,6 +146,37 @@ def lab_server(tmp_path):
         except ProcessLookupError:
             pass
         log.close()
+
+
+def run_all(page, url: str, name: str) -> None:
+    """Open notebook ``name`` in JupyterLab at ``url``, Run All, and wait for every cell."""
+    page.goto(f"{url}/lab/tree/{name}?token={TOKEN}&reset")
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=TIMEOUT_MS)
+    page.locator(".jp-Notebook").first.click()
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # every code cell has run: no prompt left empty or busy
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
+    expect(prompts.last).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=180_000)
+    for text in prompts.all_inner_texts():
+        assert text.strip().startswith("[") and "*" not in text, text
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """JupyterLab serving a temporary copy of the lecture on 127.0.0.1; stopped afterwards."""
+    if not LECTURE.exists():
+        pytest.fail(f"{LECTURE} is missing; the browser test serves it")
+    if "learning_rate_explorer" not in LECTURE.read_text(encoding="utf-8"):
+        pytest.fail(f"{LECTURE.name} does not use widgets.learning_rate_explorer")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(LECTURE, notebooks / LECTURE.name)
+    try:
+        with serve_lab(notebooks, tmp_path) as url:
+            yield url, LECTURE.name, tmp_path
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _only_local(route):
@@ -195,18 +222,7 @@ def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         try:
-            page.goto(f"{url}/lab/tree/{name}?token={TOKEN}&reset")
-            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(
-                timeout=TIMEOUT_MS
-            )
-            page.locator(".jp-Notebook").first.click()
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            # every code cell has run: no prompt left empty or busy
-            prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt")
-            expect(prompts.last).to_have_text(re.compile(r"^\[\d+\]:$"), timeout=120_000)
-            for text in prompts.all_inner_texts():
-                assert text.strip().startswith("[") and "*" not in text, text
+            run_all(page, url, name)
 
             explorer = page.locator(".bc-lr-explorer").first
             expect(explorer).to_be_visible(timeout=TIMEOUT_MS)
