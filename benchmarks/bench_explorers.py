@@ -94,13 +94,15 @@ def _move(page, root, how: str, state: dict) -> None:
         handle.focus()
         handle.press(state.get("dir", "ArrowRight"))
     else:
-        step = root.get_by_role("button", name="step")
-        back = root.get_by_role("button", name="back")
-        if step.is_disabled():
+        # where the stepper is, from the kernel's own label "step k/N" (the buttons' disabled
+        # state may arrive after the picture)
+        label = root.locator(".widget-label").filter(has_text="step ").first.inner_text()
+        k, n = (int(x) for x in label.split()[1].split("/"))
+        if k >= n:
             state["dir"] = "back"
-        elif back.is_disabled():
+        elif k <= 0:
             state["dir"] = "step"
-        (back if state.get("dir") == "back" else step).click()
+        root.get_by_role("button", name=state.get("dir", "step")).click()
 
 
 def measure(page, url: str, lecture: str, moves: int) -> list[float]:
@@ -116,7 +118,7 @@ def measure(page, url: str, lecture: str, moves: int) -> list[float]:
         _move(page, root, how, state)
         ms = page.evaluate("window.__bcMove")
         samples.append(float(ms))
-        page.wait_for_timeout(150)
+        page.wait_for_timeout(400)  # the label and the other widgets' updates land
     return samples[2:]
 
 
