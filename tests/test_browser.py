@@ -234,6 +234,13 @@ def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
             assert before_label.startswith("lr=") and "DIVERGED" not in before_label
 
             handle = explorer.locator(".noUi-handle").first  # the learning-rate slider
+            for _ in range(3):  # one key step each (a twentieth of a decade): a new figure each
+                handle.focus()
+                handle.press("ArrowRight")
+                expect(label).not_to_have_text(before_label, timeout=TIMEOUT_MS)
+                now = _stable_image(img, page)
+                assert now != before, f"the figure did not change at {label.inner_text()!r}"
+                before, before_label = now, label.inner_text()
             handle.focus()
             handle.press("End")  # the slider's largest rate, far above 2 / lambda_max
             expect(label).not_to_have_text(before_label, timeout=TIMEOUT_MS)
