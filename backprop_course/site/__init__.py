@@ -138,25 +138,21 @@ def _layout(root: Path, src: Path) -> list[str]:
     index += [
         "",
         "To do the exercises and have them checked, install the course and open them in "
-        "JupyterLab (see the README); here are their statements.",
+        "JupyterLab (see the README); here are their statements:",
         "",
-        "```{toctree}",
-        ":caption: Lectures",
-        ":maxdepth: 1",
-        "",
-        *[name for name, _ in lectures],
-        "```",
-        "",
-        "```{toctree}",
-        ":caption: Exercises (statements)",
-        ":maxdepth: 1",
-        "",
-        *exercises,
-        "```",
     ]
+    index += [f"- [{_title(root / (name + '.ipynb'))}]({name}.ipynb)" for name in exercises]
     if "ERRATA" in pages:
-        index += ["", "```{toctree}", ":caption: About the sources", ":maxdepth: 1", "", "ERRATA"]
-        index += ["```"]
+        index += [
+            "",
+            "The mistakes of the source slide decks are listed in [the errata](ERRATA.md).",
+        ]
+    # the sidebar's sections (hidden here: the lists above say the same in prose)
+    toc = [("Lectures", [n for n, _ in lectures]), ("Exercises (statements)", exercises)]
+    toc += [("About the sources", ["ERRATA"])] if "ERRATA" in pages else []
+    for caption, names in toc:
+        index += ["", "```{toctree}", f":caption: {caption}", ":maxdepth: 1", ":hidden:", ""]
+        index += [*names, "```"]
     (src / "index.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return ["index", *pages]
 
