@@ -126,22 +126,10 @@ def explorer_html(
     for i, a in zip(idx, g0.axes, strict=True):
         flat = flat * len(a) + i
     first = g0.frames[flat]
-    data = {
-        "order": order,
-        "groups": {
-            k: {
-                "axes": g.axes,
-                "frames": [
-                    {"src": _data_uri(f.png), "text": f.text, "diverged": f.diverged}
-                    for f in g.frames
-                ],
-            }
-            for k, g in groups.items()
-        },
-    }
     e = html.escape
+    show_group = group_label is not None or len(groups) > 1
     controls = []
-    if group_label is not None or len(groups) > 1:
+    if show_group:
         options = "".join(
             f"<option value='{e(k)}'{' selected' if k == choice else ''}>{e(k)}</option>"
             for k in order
@@ -156,8 +144,33 @@ def explorer_html(
             f"max='{len(g0.axes[a]) - 1}' step='1' value='{i}' aria-label='{e(label)}'>"
             f"<b class='bc-value-{a}'>{e(g0.axes[a][i])}</b></label>"
         )
+    # Every frame is in the page once, as an <img> in a <details> a reader can open: that is
+    # what a viewer that runs no script (an untrusted notebook in JupyterLab, GitHub) shows.
+    # With the script, the controls appear and that list is hidden.
+    listing = []
+    for k, g in groups.items():
+        items = []
+        for n, f in enumerate(g.frames):
+            point, rest = [], n
+            for a in reversed(g.axes):
+                point.append(a[rest % len(a)])
+                rest //= len(a)
+            where = ", ".join(
+                f"{lab} {v}" for lab, v in zip(axis_labels, reversed(point), strict=True)
+            )
+            items.append(
+                f"<details class='bc-item' data-group='{e(k)}' data-index='{n}'"
+                f" data-diverged='{int(f.diverged)}'><summary>{e(where)}: {e(f.text)}</summary>"
+                f"<img alt='{e(where)}' src='{_data_uri(f.png)}'></details>"
+            )
+        head = f"{e(group_label or 'choice')} {e(k)}: " if show_group else ""
+        listing.append(
+            f"<details><summary>{head}{len(g.frames)} pictures</summary>{''.join(items)}</details>"
+        )
+    axes = {k: g.axes for k, g in groups.items()}
     # "</" cannot end the JSON's script element early: JSON allows "<\/" for "</"
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    payload = json.dumps({"order": order, "axes": axes}, separators=(",", ":"))
+    payload = payload.replace("</", "<\\/")
     css = (_STATIC / "explorer.css").read_text(encoding="utf-8")
     js = (_STATIC / "explorer.js").read_text(encoding="utf-8")
     n = sum(len(g.frames) for g in groups.values())
@@ -165,9 +178,10 @@ def explorer_html(
         f"<div class='bc-static-explorer' data-explorer='{e(name)}' data-frames='{n}'>"
         f"<style>{css}</style>"
         f"<p class='bc-note'>{e(note)}</p>"
-        f"<div class='bc-controls'>{''.join(controls)}</div>"
+        f"<div class='bc-controls' hidden>{''.join(controls)}</div>"
         f"<div class='bc-caption{' bc-diverged' if first.diverged else ''}'>{e(first.text)}</div>"
         f"<img class='bc-frame' alt='{e(name)} explorer' src='{_data_uri(first.png)}'>"
+        f"<div class='bc-all'><p>Every picture (open one):</p>{''.join(listing)}</div>"
         f"<script type='application/json' class='bc-frames'>{payload}</script>"
         f"<script>{js}</script>"
         "</div>"

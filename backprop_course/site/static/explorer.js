@@ -1,34 +1,45 @@
 /* Kernel-free explorer (issue 23): picks one of the frames stored in the page.
-   Each explorer is a <div class="bc-static-explorer"> holding its frames as JSON in a
-   <script type="application/json">; a <select> (optional) picks a group of frames, each
-   range slider picks a value, and the picture and caption of that frame are shown. */
+   Each explorer is a <div class="bc-static-explorer"> whose frames are pictures in a list of
+   <details> (what a viewer that runs no script shows); this script shows its controls (a
+   <select> of groups, optional, and a range slider per axis), hides the list, and on every
+   move shows the picture and caption of the frame the controls pick. */
 (function () {
   function setup(root) {
     if (root.dataset.bcReady) return;
     root.dataset.bcReady = "1";
     var data = JSON.parse(root.querySelector("script.bc-frames").textContent);
+    var frames = {};
+    root.querySelectorAll("details.bc-item").forEach(function (d) {
+      var text = d.querySelector("summary").textContent;
+      (frames[d.dataset.group] = frames[d.dataset.group] || [])[+d.dataset.index] = {
+        src: d.querySelector("img").src,
+        text: text.slice(text.indexOf(": ") + 2),
+        diverged: d.dataset.diverged === "1"
+      };
+    });
     var select = root.querySelector("select.bc-group");
     var sliders = Array.prototype.slice.call(root.querySelectorAll("input.bc-axis"));
     var img = root.querySelector("img.bc-frame");
     var caption = root.querySelector(".bc-caption");
-    function group() { return data.groups[select ? select.value : data.order[0]]; }
     function show() {
-      var g = group(), index = 0;
+      var group = select ? select.value : data.order[0], axes = data.axes[group], index = 0;
       sliders.forEach(function (s, a) {
-        var values = g.axes[a];
+        var values = axes[a];
         s.max = values.length - 1;
         if (+s.value > values.length - 1) s.value = values.length - 1;
         index = index * values.length + (+s.value);
         root.querySelector(".bc-value-" + a).textContent = values[+s.value];
       });
-      var frame = g.frames[index];
+      var frame = frames[group][index];
       img.src = frame.src;
       caption.textContent = frame.text;
-      caption.classList.toggle("bc-diverged", !!frame.diverged);
-      root.dataset.frame = (select ? select.value : "") + ":" + index;
+      caption.classList.toggle("bc-diverged", frame.diverged);
+      root.dataset.frame = group + ":" + index;
     }
     if (select) select.addEventListener("change", show);
     sliders.forEach(function (s) { s.addEventListener("input", show); });
+    root.querySelector(".bc-controls").hidden = false;
+    root.querySelector(".bc-all").hidden = true;
     root.classList.add("bc-live");
     show();
   }
