@@ -103,8 +103,8 @@ def explorer_html(
     >>> from backprop_course.site.explorer import Frame, Group, explorer_html
     >>> f = Frame(b"png", "lr=1")
     >>> page = explorer_html("demo", {"a": Group([["1", "2"]], [f, f])}, ["lr"])
-    >>> "data-explorer='demo'" in page, page.count("<input")
-    (True, 1)
+    >>> "data-explorer='demo'" in page, page.count("<details class='bc-item'")  # the frames
+    (True, 2)
     """
     if not groups:
         raise ValueError("an explorer needs at least one group of frames")
@@ -128,22 +128,6 @@ def explorer_html(
     first = g0.frames[flat]
     e = html.escape
     show_group = group_label is not None or len(groups) > 1
-    controls = []
-    if show_group:
-        options = "".join(
-            f"<option value='{e(k)}'{' selected' if k == choice else ''}>{e(k)}</option>"
-            for k in order
-        )
-        controls.append(
-            f"<label>{e(group_label or 'choice')} <select class='bc-group'>{options}</select>"
-            "</label>"
-        )
-    for a, (label, i) in enumerate(zip(axis_labels, idx, strict=True)):
-        controls.append(
-            f"<label>{e(label)} <input type='range' class='bc-axis' min='0' "
-            f"max='{len(g0.axes[a]) - 1}' step='1' value='{i}' aria-label='{e(label)}'>"
-            f"<b class='bc-value-{a}'>{e(g0.axes[a][i])}</b></label>"
-        )
     # Every frame is in the page once, as an <img> in a <details> a reader can open: that is
     # what a viewer that runs no script (an untrusted notebook in JupyterLab, GitHub) shows.
     # With the script, the controls appear and that list is hidden.
@@ -167,9 +151,16 @@ def explorer_html(
         listing.append(
             f"<details><summary>{head}{len(g.frames)} pictures</summary>{''.join(items)}</details>"
         )
-    axes = {k: g.axes for k, g in groups.items()}
+    # the controls are made by the script (a viewer that runs none shows no dead slider)
+    controls = {
+        "order": order,
+        "axes": {k: g.axes for k, g in groups.items()},
+        "labels": axis_labels,
+        "group_label": (group_label or "choice") if show_group else None,
+        "start": [choice, idx],
+    }
     # "</" cannot end the JSON's script element early: JSON allows "<\/" for "</"
-    payload = json.dumps({"order": order, "axes": axes}, separators=(",", ":"))
+    payload = json.dumps(controls, separators=(",", ":"))
     payload = payload.replace("</", "<\\/")
     css = (_STATIC / "explorer.css").read_text(encoding="utf-8")
     js = (_STATIC / "explorer.js").read_text(encoding="utf-8")
@@ -178,7 +169,7 @@ def explorer_html(
         f"<div class='bc-static-explorer' data-explorer='{e(name)}' data-frames='{n}'>"
         f"<style>{css}</style>"
         f"<p class='bc-note'>{e(note)}</p>"
-        f"<div class='bc-controls' hidden>{''.join(controls)}</div>"
+        "<div class='bc-controls'></div>"
         f"<div class='bc-caption{' bc-diverged' if first.diverged else ''}'>{e(first.text)}</div>"
         f"<img class='bc-frame' alt='{e(name)} explorer' src='{_data_uri(first.png)}'>"
         f"<div class='bc-all'><p>Every picture (open one):</p>{''.join(listing)}</div>"

@@ -1,8 +1,8 @@
 /* Kernel-free explorer (issue 23): picks one of the frames stored in the page.
    Each explorer is a <div class="bc-static-explorer"> whose frames are pictures in a list of
-   <details> (what a viewer that runs no script shows); this script shows its controls (a
-   <select> of groups, optional, and a range slider per axis), hides the list, and on every
-   move shows the picture and caption of the frame the controls pick. */
+   <details> (what a viewer that runs no script shows); this script makes its controls (a
+   <select> of groups, optional, and a range slider per axis) from the JSON beside it, hides
+   the list, and on every move shows the picture and caption of the frame they pick. */
 (function () {
   function setup(root) {
     if (root.dataset.bcReady) return;
@@ -17,8 +17,32 @@
         diverged: d.dataset.diverged === "1"
       };
     });
-    var select = root.querySelector("select.bc-group");
-    var sliders = Array.prototype.slice.call(root.querySelectorAll("input.bc-axis"));
+    // the controls: a <select> of groups (when there are several) and a slider per axis
+    var box = root.querySelector(".bc-controls"), select = null, sliders = [];
+    var first = data.axes[data.start[0]];
+    function labelled(text, control, value) {
+      var label = document.createElement("label");
+      label.appendChild(document.createTextNode(text + " "));
+      label.appendChild(control);
+      if (value) label.appendChild(value);
+      box.appendChild(label);
+    }
+    if (data.group_label) {
+      select = document.createElement("select");
+      select.className = "bc-group";
+      data.order.forEach(function (k) { select.add(new Option(k, k, false, k === data.start[0])); });
+      labelled(data.group_label, select);
+    }
+    data.labels.forEach(function (text, a) {
+      var s = document.createElement("input");
+      s.type = "range"; s.className = "bc-axis"; s.min = 0; s.step = 1;
+      s.max = first[a].length - 1; s.value = data.start[1][a];
+      s.setAttribute("aria-label", text);
+      var value = document.createElement("b");
+      value.className = "bc-value-" + a;
+      labelled(text, s, value);
+      sliders.push(s);
+    });
     var img = root.querySelector("img.bc-frame");
     var caption = root.querySelector(".bc-caption");
     function show() {
@@ -38,7 +62,6 @@
     }
     if (select) select.addEventListener("change", show);
     sliders.forEach(function (s) { s.addEventListener("input", show); });
-    root.querySelector(".bc-controls").hidden = false;
     root.querySelector(".bc-all").hidden = true;
     root.classList.add("bc-live");
     show();
