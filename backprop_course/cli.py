@@ -216,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", type=Path, nargs="?", default=None, help="default: lectures/")
     p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
     p.set_defaults(run=_lab)
+
+    from backprop_course.site import add_site_command
+
+    add_site_command(sub)
     return parser
 
 

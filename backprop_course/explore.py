@@ -330,8 +330,9 @@ class TrainingResult:
     X : ``(n, 2)``, y : ``(n,)`` 0/1 labels
     model : the fitted ``MLP`` (``model.params_``)
     loss_history : ``(epochs_run,)`` mean training loss per epoch
-    accuracy : training accuracy in [0, 1] (NaN when the run diverged)
-    diverged : the loss became NaN or infinite
+    accuracy : training accuracy in [0, 1] (NaN when the loss overflowed)
+    diverged : the loss became NaN or infinite, or the last epoch's loss is above the first's
+        (a learning rate far too large makes the loss jump about, high, without overflowing)
     stopped : the run was cancelled by the callback before all epochs
     """
 
@@ -353,8 +354,11 @@ class TrainingResult:
         s = self.settings
         head = f"{s.dataset} lr={s.lr:.3g} batch={s.batch_size} width={s.hidden_width}"
         head += f" {s.activation}"
-        if self.diverged:
+        if self.diverged and not np.isfinite(self.loss_history[-1]):
             return f"{head}: DIVERGED after {self.epochs_run} epochs"
+        if self.diverged:
+            last, first = self.loss_history[-1], self.loss_history[0]
+            return f"{head}: DIVERGED: loss {first:.3g} at epoch 1, {last:.3g} at the end"
         last = self.loss_history[-1]
         tail = f"epochs={self.epochs_run} final loss={last:.3f} accuracy={self.accuracy:.3f}"
         return f"{head}: {tail}" + (" (stopped)" if self.stopped else "")
@@ -417,8 +421,11 @@ def train(
 
     model.fit(X, y, epochs=epochs, batch_size=batch_size, lr=lr, rng=rng, callback=on_epoch)
     history = np.asarray(model.loss_history_, dtype=np.float64)
-    diverged = bool(model.diverged_)
-    accuracy = math.nan if diverged else model.score(X, y)
+    # as for descent: the loss overflowed, or it ended higher than it started (issue 21: at
+    # lr = 61.7 the loss jumps about in the hundreds and the run learns nothing)
+    blown_up = history.size > 1 and bool(history[-1] > history[0])
+    diverged = bool(model.diverged_) or (blown_up and not stopped)
+    accuracy = math.nan if model.diverged_ else model.score(X, y)
     return TrainingResult(settings, X, y, model, history, accuracy, diverged, stopped)
 
 

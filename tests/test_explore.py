@@ -309,3 +309,13 @@ def test_train_and_the_training_widget_take_their_defaults_from_the_settings():
         got = {name: params[name].default for name in defaults if name in params}
         assert got == {name: defaults[name] for name in got}, function
         assert {"dataset", "lr", "batch_size", "hidden_width", "activation", "epochs"} <= set(got)
+
+
+def test_a_rate_far_too_large_is_flagged_diverged_though_the_loss_stays_finite():
+    # issue 21: at lr = 61.7 the loss jumps about in the hundreds without overflowing
+    r = explore.train("spirals", lr=61.7, batch_size=16, hidden_width=24, epochs=300, rng=0)
+    assert np.isfinite(r.loss_history).all()
+    assert r.diverged and r.loss_history[-1] > r.loss_history[0]
+    assert "DIVERGED" in r.summary() and np.isfinite(r.accuracy)
+    good = explore.train("spirals", lr=0.5, batch_size=16, hidden_width=24, epochs=300, rng=0)
+    assert not good.diverged and "DIVERGED" not in good.summary()

@@ -216,3 +216,53 @@ def test_stepper_on_a_users_graph_leaves_it_alone():
     assert w.root is out
     with pytest.raises(ValueError, match="example graph"):
         widgets.backprop_stepper("lenet")
+
+
+# ------------------------------------------------------------------ kernel-free explorers
+
+
+def _frames(html: str, name: str) -> int:
+    import re
+
+    m = re.search(rf"data-explorer='{name}' data-frames='(\d+)'", html)
+    assert m, f"no kernel-free {name} explorer in the widget's text/html"
+    return int(m.group(1))
+
+
+def test_each_widget_also_shows_a_kernel_free_explorer():
+    lr = widgets.learning_rate_explorer("well_conditioned", lr=0.5, n_steps=10)
+    stepper = widgets.backprop_stepper("square")
+    training = widgets.training_explorer("xor", epochs=20, background=False)
+    for w, name, n in [
+        (lr, "learning-rate", len(explore.SURFACES) * len(lr.lr_grid())),
+        (
+            stepper,
+            "backprop-stepper",
+            sum(
+                len(explore.backprop_frames(explore.example_graph(g)))
+                for g in explore.EXAMPLE_GRAPHS
+            ),
+        ),
+        (training, "training", len(training.LR_GRID)),
+    ]:
+        bundle = w._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle  # the live widget
+        assert _frames(bundle["text/html"], name) == n
+    # the learning rates are 4 a decade over the slider's range; the start is the nearest
+    grid = lr.lr_grid()
+    np.testing.assert_allclose(np.diff(np.log10(grid)), 0.25)
+    html = lr.static_html()
+    assert explore.descent("well_conditioned", lr=float(grid[11]), n_steps=10).summary() in html
+
+
+def test_training_slider_positions_are_stored_runs():
+    w = widgets.training_explorer("xor", lr=0.1, epochs=25, background=True)
+    w.static_html()  # what displaying the widget does: trains every rate of the slider
+    assert len(w.runs) == 1
+    for lr in w.LR_GRID:
+        w.lr.value = lr
+        assert not w.running and w.runs[-1]["status"] == "done"  # shown at once
+        ref = explore.train("xor", lr=lr, epochs=25, rng=0)
+        np.testing.assert_array_equal(w.result.loss_history, ref.loss_history)
+        assert w.label.value == ref.summary()
+        assert w.progress.bar_style == ("danger" if ref.diverged else "success")

@@ -35,10 +35,18 @@ from ..explore import (
     _name_and_op,
     _num,
 )
-from .curves import _scatter_classes, decision_boundary, descent_path, loss_curve
+from .curves import (
+    _scatter_classes,
+    contour_plot,
+    decision_boundary,
+    descent_path,
+    loss_curve,
+)
 from .graphs import draw_computation_graph
 
 __all__ = [
+    "EXPLORER_DPI",
+    "DescentFrames",
     "plot_descent",
     "plot_training",
     "plot_backprop_frame",
@@ -48,7 +56,12 @@ __all__ = [
 ]
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+#: Resolution of the explorers' pictures: a 9-inch figure is 900 px wide, shown at most 900 px
+#: wide (no downscaling on a laptop), its 10 pt text 14 px high (issue 21: 80 dpi was blurry).
+EXPLORER_DPI = 100
+
+
+def figure_png(fig: Figure, dpi: int = EXPLORER_DPI) -> bytes:
     """The figure as PNG bytes (what the widgets put in a ``widgets.Image``).
 
     >>> from backprop_course.explore import descent
@@ -150,9 +163,14 @@ def plot_training(result: TrainingResult) -> Figure:
     loss_curve(result.loss_history, ax_loss, title="")
     # titles pinned at y=1.0 as in plot_descent; the loss axis may show an offset ("1e271",
     # "+6.9e-1") at its top left, but a centred title this short never reaches it
-    ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10, y=1.0)
+    if result.diverged:
+        ax_loss.set_title(
+            f"DIVERGED: training loss ({result.epochs_run} epochs)", color="red", fontsize=10, y=1.0
+        )
+    else:
+        ax_loss.set_title(f"Training loss ({result.epochs_run} epochs)", fontsize=10, y=1.0)
     s = result.settings
-    if result.diverged:  # the points as decision_boundary draws them, in the same colours
+    if not np.isfinite(result.loss_history[-1]):  # overflowed: the points, no boundary
         _scatter_classes(ax_db, result.X, result.y, np.unique(result.y))
         ax_db.set_xlabel("$x_1$")
         ax_db.set_ylabel("$x_2$")
@@ -225,6 +243,12 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
         grads=grads,
         outline={by_id[k]: ACCUMULATE_COLOUR for k in frame.accumulated},
     )
+    for t in ax.texts:  # legible on a laptop (issue 21): nodes 9.5 pt, edge labels 10 pt bold
+        if t.get_fontsize() < 8:
+            t.set_fontsize(10)
+            t.set_fontweight("bold")
+        else:
+            t.set_fontsize(9.5)
     if step is None:
         title = f"Before the backward pass: dL/d{_name(root)} = 1"
     else:
@@ -240,7 +264,7 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
         # plus padding) as a share of the axes' height, turned into data units
         lo, hi = ax.get_ylim()
         axes_in = ax.get_position().height * fig.get_size_inches()[1]
-        text_in = 0.16 * len(lines) + 0.2
+        text_in = 0.2 * len(lines) + 0.2
         ax.set_ylim(lo - text_in * (hi - lo) / max(axes_in - text_in, 0.5), hi)
         ax.text(
             0.01,
@@ -250,8 +274,124 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
             ha="left",
             va="bottom",
             family="monospace",
-            fontsize=8,
+            fontsize=10,
             bbox={"boxstyle": "round,pad=0.4", "fc": "#fff7ec", "ec": "#ff7f0e"},
         )
-    ax.set_title(title, fontsize=10, y=1.0)  # pinned: see plot_descent
+    ax.set_title(title, fontsize=11, y=1.0)  # pinned: see plot_descent
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _rgba_png(canvas: FigureCanvasAgg) -> bytes:
+    """PNG bytes of what the canvas holds now (zlib's fastest level: a redraw is on a clock)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
+class DescentFrames:
+    """Pictures of :func:`~backprop_course.explore.descent` runs on one surface, drawn fast.
+
+    The learning-rate explorer redraws on every slider move (issue 21: at most 60 ms from
+    release to picture). A profile of :func:`plot_descent` puts most of its time in laying out
+    ticks and contours, which do not change with the learning rate; so here the contours, axes
+    and ticks are drawn once per surface and number of steps, and each picture restores them
+    and draws only the path, the loss curve, their end marks and the titles (Agg blitting).
+    The loss axis is fixed (log, ``1e-12 .. 1e6``) so its ticks never move: a diverging loss
+    leaves it at the top, with the red "DIVERGED" title and a red ``x`` at the last point
+    shown.
+
+    >>> from backprop_course.explore import descent
+    >>> frames = DescentFrames("ill_conditioned", n_steps=40)
+    >>> frames.png(descent("ill_conditioned", lr=0.2, n_steps=40))[:4]
+    b'\\x89PNG'
+    >>> frames.title.get_text()
+    'ill_conditioned, lr=0.2: DIVERGED (stable below 0.1)'
+    """
+
+    LOSS_RANGE = (1e-12, 1e6)
+
+    def __init__(self, surface: str, n_steps: int, dpi: int = EXPLORER_DPI) -> None:
+        if surface not in SURFACES:
+            raise ValueError(f"surface must be one of {sorted(SURFACES)}, got {surface!r}")
+        s = SURFACES[surface]
+        self.surface, self.n_steps = surface, int(n_steps)
+        fig, (ax_path, ax_loss) = _new_figure(9.0, 3.8, ncols=2)
+        fig.set_dpi(dpi)
+        self.fig, self.canvas = fig, fig.canvas
+        contour_plot(
+            lambda w: s.f(w) - s.f_min + 1e-3,
+            s.xlim,
+            s.ylim,
+            ax_path,
+            levels=18,
+            log_levels=True,
+            title="",
+        )
+        ax_path.plot(*s.start, "o", color="k", ms=6, zorder=5)
+        ax_loss.set_yscale("log")
+        ax_loss.set_ylim(*self.LOSS_RANGE)
+        ax_loss.set_xlim(0, max(self.n_steps, 1))
+        ax_loss.set_xlabel("step t")
+        ax_loss.set_ylabel("f(w_t) - min f")
+        ax_loss.grid(True, which="major", alpha=0.3)
+
+        def dynamic(artist):
+            artist.set_animated(True)
+            return artist
+
+        self.path = dynamic(ax_path.plot([], [], "o-", ms=3, lw=1.2, color="C0")[0])
+        self.loss = dynamic(ax_loss.plot([], [], color="C0", lw=1.5)[0])
+        self.ends = [
+            dynamic(ax.plot([], [], "x", color="red", ms=10, mew=2, zorder=6)[0])
+            for ax in (ax_path, ax_loss)
+        ]
+        self.title = dynamic(ax_path.set_title(" ", fontsize=10, y=1.0))
+        self.loss_title = dynamic(ax_loss.set_title(" ", fontsize=10, y=1.0))
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def png(self, result: DescentResult) -> bytes:
+        """PNG bytes of ``result`` (a run on this surface with this many steps)."""
+        if not isinstance(result, DescentResult):
+            raise ValueError(f"result must be a DescentResult from descent(), got {result!r}")
+        if (result.surface, result.n_steps) != (self.surface, self.n_steps):
+            raise ValueError(
+                f"these frames are for {self.surface!r} with {self.n_steps} steps, got a run "
+                f"on {result.surface!r} with {result.n_steps}; make DescentFrames for it"
+            )
+        s = SURFACES[result.surface]
+        path = result.path
+        lo = np.array([s.xlim[0], s.ylim[0]])
+        hi = np.array([s.xlim[1], s.ylim[1]])
+        inside = np.all((path >= lo) & (path <= hi), axis=1)
+        end = int(np.argmin(inside)) + 1 if not inside.all() else path.shape[0]
+        shown = path[:end]  # up to the first point outside: the line leaves towards it
+        self.path.set_data(shown[:, 0], shown[:, 1])
+        with np.errstate(invalid="ignore"):
+            gap = np.clip(result.losses - result.f_min, *self.LOSS_RANGE)
+        finite = np.isfinite(gap)
+        last = int(np.argmin(finite)) if not finite.all() else gap.shape[0]
+        t = np.arange(last)
+        self.loss.set_data(t, gap[:last])
+        bad = result.diverged
+        q = shown[inside[:end]] if bad else shown[:0]
+        self.ends[0].set_data(q[-1:, 0], q[-1:, 1])
+        # the loss's end mark where it leaves the axis (or its last finite value)
+        top = np.flatnonzero(gap[:last] >= self.LOSS_RANGE[1])
+        k = (top[0] if top.size else last - 1) if bad else None
+        self.ends[1].set_data([] if k is None else [k], [] if k is None else [gap[k]])
+        title = f"{s.name}, lr={result.lr:.3g}: {'DIVERGED' if bad else 'converging'}"
+        if result.max_stable_lr is not None:
+            title += f" (stable below {result.max_stable_lr:.3g})"
+        self.title.set_text(title)
+        self.title.set_color("red" if bad else "black")
+        self.loss_title.set_text(f"Loss per step: final {result.final_loss:.3g}")
+        self.canvas.restore_region(self.background)
+        for artist in (self.path, self.loss, *self.ends, self.title, self.loss_title):
+            artist.axes.draw_artist(artist)
+        return _rgba_png(self.canvas)
