@@ -435,14 +435,18 @@ def train(
 
 
 def _neuron():
+    # lecture 5's neuron worked by hand: every node named as in its table
     x1, x2 = scalar.Value(2.0, "x1"), scalar.Value(-1.0, "x2")
     w1, w2, b = scalar.Value(-0.5, "w1"), scalar.Value(1.5, "w2"), scalar.Value(0.8, "b")
-    s = x1 * w1 + x2 * w2 + b
-    s.label = "s"
+    y = scalar.Value(1.0, "y")  # the target
+    p1, p2 = x1 * w1, x2 * w2
+    q = p1 + p2
+    s = q + b
     a = s.tanh()
-    a.label = "a"
-    loss = (a - 1.0) ** 2
-    loss.label = "L"
+    e = a - y
+    loss = e**2
+    for node, name in ((p1, "p1"), (p2, "p2"), (q, "q"), (s, "s"), (a, "a"), (e, "e"), (loss, "L")):
+        node.label = name
     return loss
 
 
@@ -553,14 +557,18 @@ def backprop_frames(root: scalar.Value) -> list[BackpropFrame]:
     received: set[int] = set()  # nodes that got at least one contribution so far
     frames = [
         BackpropFrame(
-            0, None, dict(grads), frozenset(), f"Start: dL/d{name} = 1 (the root's own gradient)."
+            0,
+            None,
+            dict(grads),
+            frozenset(),
+            f"Start: d{name}/d{name} = 1 (the root's own gradient).",
         )
     ]
     for k, step in enumerate(steps, start=1):
         node = step.node
         lines = [
             f"Step {k}/{len(steps)}: node {_name_and_op(node)} has incoming gradient "
-            f"dL/d{_name(node)} = {step.upstream:.3f}."
+            f"d{name}/d{_name(node)} = {step.upstream:.3f}."
         ]
         acc = set()
         for c in step.contributions:

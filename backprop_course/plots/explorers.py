@@ -250,12 +250,12 @@ def plot_backprop_frame(root: scalar.Value, frame: BackpropFrame) -> Figure:
         else:
             t.set_fontsize(9.5)
     if step is None:
-        title = f"Before the backward pass: dL/d{_name(root)} = 1"
+        title = f"Before the backward pass: d{_name(root)}/d{_name(root)} = 1"
     else:
         n_steps = sum(1 for v in nodes if v.children)  # backward_steps: one per non-leaf
         title = (
             f"Step {frame.index}/{n_steps}: node {_name_and_op(step.node)} sends "
-            f"dL/d{_name(step.node)} = {step.upstream:.4g} to its inputs"
+            f"d{_name(root)}/d{_name(step.node)} = {step.upstream:.4g} to its inputs"
         )
         acc = [_name(v) for v in nodes if id(v) in frame.accumulated]
         if acc:
