@@ -1844,10 +1844,21 @@ def _structure(name: str):
     return owner, sources
 
 
+_STAND_IN = re.compile(r"checks\.use_reference\(([^)]*)\)")
+
+
+def stand_ins(source: str) -> set[str]:
+    """The other parts a test cell runs as reference versions (``checks.use_reference``)."""
+    return {n for call in _STAND_IN.findall(source) for n in re.findall(r"\w+", call)}
+
+
 def depends_on(name: str, mutant: tuple) -> set[str]:
-    """Answer cells (other than its own) whose code a wrong answer's target test runs."""
+    """Answer cells (other than its own) whose code a wrong answer's target test runs: the
+    parts the test puts reference versions in for (``checks.use_reference``) are not run."""
     owner, sources = _structure(name)
     answer, code, target, *_ = mutant
+    replaced = stand_ins(sources[target])
+    owner = {f: gid for f, gid in owner.items() if f not in replaced}
     todo = {owner[f] for f in _refs(code + "\n" + sources[target], owner)}
     seen = set()
     while todo:
@@ -1949,6 +1960,20 @@ def test_wrong_answers_earn_nothing_on_the_part_they_break(name):
             if part.points != 0:
                 missed.append(f"{answer} [{why}]: {part.points} points on {target}")
     assert not missed, f"{name}: wrong answers that earned points: {missed}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_wrong_answer_costs_points_only_on_its_own_part(name):
+    """Does a submission with wrong answers in some parts score full marks on every other part
+    (the parts a test runs besides its own are the reference ones)?"""
+    lost = []
+    for group, report in graded(name)[3]:
+        targets = {m[2] for m in group}
+        for part, result in report.parts.items():
+            if part not in targets and result.points != result.max_points:
+                broken = ", ".join(sorted({m[0] for m in group}))
+                lost.append(f"{part} lost points with {broken} wrong: {result.message}")
+    assert not lost, f"{name}: {lost}"
 
 
 #: Codes that say only that a part failed, not which mistake was made: a plain ``assert``,

@@ -21,12 +21,14 @@ Trust design (README.md, "For instructors", lists what it guarantees):
 from __future__ import annotations
 
 import builtins
+import copy
 import sys
 import time
 from pathlib import Path
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
 from backprop_course.grading.boundary.session import (
+    SETUP_TIMEOUT,
     Proxy,
     RemoteObject,
     Session,
@@ -37,11 +39,13 @@ from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.format import regions
 from backprop_course.grading.kernel import wire
 from backprop_course.grading.results import PartResult, SubmissionReport, failed_report
+from backprop_course.grading.scoring import checks, references
 from backprop_course.grading.scoring.answers import (
     Unanswered,
     answer_names,
     names_used,
     student_answers,
+    syntax_error,
 )
 from backprop_course.grading.scoring.forbidden import forbidden_uses
 from backprop_course.grading.scoring.testcell import run_setup, run_test
@@ -68,7 +72,8 @@ class _Grader:
         self.nb = source_nb
         self.name = source_name
         self.public_only = public_only
-        self.forbidden = nbmod.forbidden_modules(source_nb)
+        # answers may not use the references that stand in for other parts during a test
+        self.forbidden = (*nbmod.forbidden_modules(source_nb), references.__name__)
         self.answer_of: dict[str, str] = {}  # answer name -> answer cell grade_id
         self.answer_state: dict[str, str] = {}  # answer grade_id -> "ok" | "not attempted" | ...
         self.forbidden_msg: dict[str, str] = {}
@@ -162,6 +167,10 @@ class _Grader:
             )
             report.messages.append(self.forbidden_msg[gid])
         outcome = session.run_cell(code, answer_id=gid)
+        if outcome.status == "error" and outcome.ename in ("SyntaxError", "IndentationError"):
+            where = syntax_error(code, gid)  # in the cell's lines, not IPython's temporary file
+            if where is not None:
+                outcome = Outcome("error", outcome.ename, where)
         stub = code.strip() == regions.replace_solutions(cell.source).strip()
         if stub or (outcome.status == "error" and outcome.ename == "NotImplementedError"):
             self.answer_state[gid] = "not attempted"
@@ -190,10 +199,17 @@ class _Grader:
         max_points = nbmod.points(cell)
         source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
         session.usage = Usage()
-        result = run_test(source, self.namespace, max_points, filename)
+        standing_in: set[str] = set()
+        token = checks.STAND_IN.set(_StandIn(session, standing_in))
+        try:
+            result = run_test(source, self.namespace, max_points, filename)
+        finally:
+            checks.STAND_IN.reset(token)
+            if standing_in and session.sandbox.alive:
+                session._run(references.RESTORE_CODE, SETUP_TIMEOUT)
         usage = session.usage
-        answers = {self.answer_of[n] for n in names_used(source) if n in self.answer_of}
-        answers |= {self.answer_of[n] for n in usage.names if n in self.answer_of}
+        used = (names_used(source) | usage.names) - standing_in
+        answers = {self.answer_of[n] for n in used if n in self.answer_of}
         error = result.error
         forbidden = [self.forbidden_msg[a] for a in sorted(answers) if a in self.forbidden_msg]
         if isinstance(error, StudentError) and error.forbidden:
@@ -220,7 +236,37 @@ class _Grader:
             )
         message = result.message or "scored 0"
         code = result.code or "scored_zero"
+        other = self.answer_of.get(getattr(error, "answer", None))
+        if isinstance(error, StudentError) and other not in (None, self.last_answer):
+            message = f"fails because of part {other!r}, which it runs: {message}"
         return PartResult(gid, 0.0, max_points, "failed", message, code, result.in_hidden)
+
+
+class _ReferenceProxy(Proxy):
+    """A reference version of another part, bound in the kernel for one test."""
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self._name, args, kwargs, f"the reference {self._name}")
+
+
+class _StandIn:
+    """``checks.use_reference`` under the grader: bind the references in the student's kernel
+    (and proxies for them in the test's namespace); the grader restores them after the test."""
+
+    def __init__(self, session: Session, bound: set[str]) -> None:
+        self.session, self.bound = session, bound
+
+    def __call__(self, names, scope: dict) -> None:
+        code = references.kernel_code(names)  # a ValueError names an unknown part
+        outcome = self.session._run(code, SETUP_TIMEOUT)
+        if not outcome.ok:
+            raise RuntimeError(
+                f"the grader could not put in the reference {', '.join(names)}: "
+                f"{outcome.describe()}"
+            )
+        self.bound.update(names)
+        for name in names:
+            scope[name] = _ReferenceProxy(self.session, name)
 
 
 def _load_source(source: str | Path):
@@ -341,7 +387,20 @@ def check_notebook(
     ...
     backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
     """
-    nb = _load_source(path)
+    nb = nbmod.read_notebook(path)
+    # the notebook's answers are the student's: one that does not parse is graded (as `grade`
+    # grades it: that part fails), so only the rest of the notebook must be valid
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        if nbmod.role(cell) == "answer" and syntax_error(cell.source, "") is not None:
+            cell.source = "pass"
+    nbmod.validate(shown, str(path))
+    if not nbmod.graded_parts(nb):
+        raise nbmod.NotebookError(
+            f"{path}: no graded test cells, so there is nothing to check (a lecture?); "
+            "`backprop-course check` runs the tests of an exercise, e.g. "
+            "exercises/05_matrix_backprop.ipynb"
+        )
     # a student's own notebook may be a link (grading refuses links: they could name others')
     own = Path(path).resolve() if Path(path).is_symlink() else path
     report = grade_submission(
