@@ -1,5 +1,7 @@
 """Do the test helpers name what is wrong, and never print the expected values?"""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,30 @@ def test_a_named_mistake_that_gives_zeros_beats_the_all_zeros_guess():
     with pytest.raises(CheckFailed, match="is all zeros") as info:  # no mistake gives zeros
         checks.check_params({"W": np.full(2, 0.5), "b": np.zeros(2)}, expected)
     assert info.value.code == "zero_gradient"
+
+
+@pytest.mark.parametrize("expected_shape", [(4, 1), (4,)])
+def test_a_column_minus_a_flat_vector_is_named_broadcast(expected_shape):
+    table = np.ones((4, 1)) - np.arange(4.0)  # (4, 1) - (4,) -> (4, 4)
+    for check in (
+        lambda: checks.check_array(table, np.zeros(expected_shape), "delta"),
+        lambda: checks.check_shape(table, expected_shape, "delta"),
+    ):
+        with pytest.raises(CheckFailed) as failed:
+            check()
+        assert failed.value.code == "broadcast_column_row"
+        assert "(4, 4)" in str(failed.value) and "broadcasts" in str(failed.value)
+
+
+def test_a_failed_check_in_a_notebook_shows_no_grader_frames(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("from backprop_course.grading import checks\nchecks.explain_shape_errors()")
+    capsys.readouterr()
+    result = shell.run_cell("checks.check_array([1.0, 3.0], [1.0, 2.0], 'grad')")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colours
+    assert not result.success
+    assert "grad: 1 of 2 entries differ" in shown
+    assert "checks.check_array([1.0, 3.0]" in shown  # the notebook's own line
+    assert "_fail" not in shown and "raise CheckFailed" not in shown and "checks.py" not in shown

@@ -1232,6 +1232,13 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
     ),
     (
         "bce_output_delta",
+        "S_out = np.asarray(S_out, dtype=float)\nreturn (1 / (1 + np.exp(-S_out)) - np.asarray(y, dtype=float)) / len(S_out)",
+        "bce_output_delta_tests",
+        "the (n, 1) output minus the (n,) labels: an (n, n) table",
+        "broadcast_column_row",
+    ),
+    (
+        "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn P - y.reshape(-1, 1)",
         "bce_output_delta_tests",
         "no 1/N",
@@ -1974,6 +1981,43 @@ def test_a_wrong_answer_costs_points_only_on_its_own_part(name):
                 broken = ", ".join(sorted({m[0] for m in group}))
                 lost.append(f"{part} lost points with {broken} wrong: {result.message}")
     assert not lost, f"{name}: {lost}"
+
+
+@functools.cache
+def checked(name: str) -> list:
+    """``check`` (public tests, the notebook as its own source) on every round of wrong answers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from backprop_course.grading.grade import check_notebook
+
+    paths = [report.submission for _, report in graded(name)[3]]
+    check = functools.partial(check_notebook, timeout=120)
+    # processes, not threads: Python 3.11's ast.parse is not thread-safe
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        return list(pool.map(check, paths))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_check_and_grade_agree_on_every_wrong_answer(name):
+    """Does a student's `check` give the verdict, code and message the instructor's `grade`
+    gives, for every wrong answer its public tests catch (the rest only hidden tests catch)?"""
+    differ = []
+    for (_group, graded_report), checked_report in zip(graded(name)[3], checked(name), strict=True):
+        for part, result in graded_report.parts.items():
+            if result.in_hidden:
+                continue
+            mine = checked_report.parts[part]
+            if (mine.status, mine.code, mine.message) != (
+                result.status,
+                result.code,
+                result.message,
+            ):
+                differ.append(
+                    f"{part}: grade {result.code} {result.message!r}, check {mine.code} {mine.message!r}"
+                )
+    assert not differ, f"{name}: {differ}"
 
 
 #: Codes that say only that a part failed, not which mistake was made: a plain ``assert``,

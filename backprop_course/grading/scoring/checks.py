@@ -77,6 +77,7 @@ CODES = {
     "missing_key": "a dict without some of the expected keys",
     "extra_key": "a dict with keys that were not expected",
     "wrong_shape": "an array of the wrong shape",
+    "broadcast_column_row": "an (n, n) table from a column (n, 1) combined with a flat (n,)",
     "transposed": "the transpose of the expected array",
     "stray_axis": "the right entries with a stray axis, e.g. (n, 1) for (n,)",
     "expected_scalar": "an array where a single number was expected",
@@ -228,6 +229,20 @@ def _factor(name: str, c: float, batch_size: int | None, *, single: bool) -> tup
     )
 
 
+def _broadcast_table(got: tuple, expected: tuple) -> bool:
+    """Whether ``got`` is the (n, n) that a column (n, 1) and a flat (n,) broadcast to."""
+    n = got[0] if len(got) == 2 and got[0] == got[1] and got[0] > 1 else None
+    return n is not None and tuple(expected) in ((n, 1), (n,), (1, n))
+
+
+def _broadcast_message(name: str, got: tuple, expected: tuple) -> str:
+    return (
+        f"{name} has shape {got}, expected {tuple(expected)}: a column (n, 1) combined with a "
+        "flat vector (n,) broadcasts to an (n, n) table of every pair; give both operands the "
+        "same shape first (reshape(-1, 1) for a column, or [:, 0] / ravel() for a flat vector)"
+    )
+
+
 def _matches(g: np.ndarray, value, rtol: float, atol: float) -> bool:
     """Whether ``g`` equals a mistake's value (any value that is not numeric never matches)."""
     try:
@@ -265,6 +280,8 @@ def diagnosis(
             for mistake in mistakes:
                 if _matches(g.astype(np.float64), mistake.value, rtol, atol):
                     return mistake.code, f"{name}: {mistake.hint}"
+        if _broadcast_table(g.shape, exp.shape):
+            return "broadcast_column_row", _broadcast_message(name, g.shape, exp.shape)
         if g.shape == exp.shape[::-1] and g.ndim == 2:
             return (
                 "transposed",
@@ -434,6 +451,8 @@ def check_shape(got, shape: tuple[int, ...], name: str = "result") -> np.ndarray
     arr = _as_numeric(got, name)
     shape = tuple(shape)
     if arr.shape != shape:
+        if _broadcast_table(arr.shape, shape):
+            _fail(_broadcast_message(name, arr.shape, shape), "broadcast_column_row")
         if arr.ndim == 2 and arr.shape[1] == 1 and shape == (arr.shape[0],):
             _fail(
                 f"{name} has shape {arr.shape}, expected {shape}: a column came back where a "
@@ -645,12 +664,13 @@ class CountingMul(CallCounter):
 def explain_shape_errors() -> bool:
     """In a notebook, show numpy's shape errors in the student's names and shapes.
 
-    After this call, a ``ValueError`` that numpy raises because shapes do not fit (``A @ B``
-    with the wrong operand order, a missing transpose, arrays from the wrong layer) is shown as
-    one paragraph naming the expression, the shapes of its operands and the rule they break
-    (see ``grading/kernel/shapes.py``), instead of a traceback through numpy's internals; every
-    other error keeps IPython's usual traceback. The exercises' setup cells call it. Returns
-    False (and changes nothing) outside IPython.
+    After this call, a failed check shows no frame of the grader's own code (the traceback
+    starts and ends in the notebook), and a ``ValueError`` that numpy raises because shapes do
+    not fit (``A @ B`` with the wrong operand order, a missing transpose, arrays from the wrong
+    layer) is shown as one paragraph naming the expression, the shapes of its operands and the
+    rule they break (see ``grading/kernel/shapes.py``), instead of a traceback through numpy's
+    internals; every other error keeps IPython's usual traceback. The exercises' setup cells
+    call it. Returns False (and changes nothing) outside IPython.
     """
     try:
         from IPython import get_ipython
@@ -663,16 +683,34 @@ def explain_shape_errors() -> bool:
 
     def show(self, etype, value, tb, tb_offset=None):
         # IPython leaves the display to the handler; the cell still fails (status "error")
-        explained = explain_shape_error(value)
+        explained = explain_shape_error(value) if isinstance(value, ValueError) else None
         if explained is None:
-            self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            self.showtraceback((etype, value, _own_frames(tb)), tb_offset=tb_offset)
             return None
         stb = [f"\x1b[0;31mValueError\x1b[0m: {explained}"]
         self._showtraceback(etype, value, stb)
         return stb
 
-    shell.set_custom_exc((ValueError,), show)
+    shell.set_custom_exc((ValueError, CheckFailed), show)
     return True
+
+
+def _own_frames(tb):
+    """``tb`` without the frames of the grading package (a failed check's ``_fail`` and
+    ``raise``): what a student reads starts and ends in the notebook's own code."""
+    import os
+    import types
+
+    grading = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(grading):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for frame in reversed(kept):
+        out = types.TracebackType(out, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return out
 
 
 #: Set by the grader while it runs a test cell: ``hook(names, namespace)`` binds ``names`` to
