@@ -39,7 +39,7 @@ from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.format import regions
 from backprop_course.grading.kernel import wire
 from backprop_course.grading.results import PartResult, SubmissionReport, failed_report
-from backprop_course.grading.scoring import checks, references
+from backprop_course.grading.scoring import references
 from backprop_course.grading.scoring.answers import (
     Unanswered,
     answer_names,
@@ -48,6 +48,7 @@ from backprop_course.grading.scoring.answers import (
     syntax_error,
 )
 from backprop_course.grading.scoring.forbidden import forbidden_uses
+from backprop_course.grading.scoring.in_notebook import STAND_IN
 from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -200,11 +201,11 @@ class _Grader:
         source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
         session.usage = Usage()
         standing_in: set[str] = set()
-        token = checks.STAND_IN.set(_StandIn(session, standing_in))
+        token = STAND_IN.set(_StandIn(session, standing_in))
         try:
             result = run_test(source, self.namespace, max_points, filename)
         finally:
-            checks.STAND_IN.reset(token)
+            STAND_IN.reset(token)
             if standing_in and session.sandbox.alive:
                 session._run(references.RESTORE_CODE, SETUP_TIMEOUT)
         usage = session.usage

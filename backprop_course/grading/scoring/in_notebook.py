@@ -1,0 +1,119 @@
+"""What the checks do in a student's notebook: tracebacks without grader frames, numpy's
+shape errors in the student's names, and the reference versions of other parts a test runs.
+
+Re-exported by :mod:`backprop_course.grading.scoring.checks`; notebooks call them as
+``checks.explain_shape_errors()`` and ``checks.use_reference(...)``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+
+from backprop_course.grading.scoring.diagnosis import CheckFailed
+
+
+def explain_shape_errors() -> bool:
+    """In a notebook, show numpy's shape errors in the student's names and shapes.
+
+    After this call, a failed check shows no frame of the grader's own code (the traceback
+    starts and ends in the notebook), and a ``ValueError`` that numpy raises because shapes do
+    not fit (``A @ B`` with the wrong operand order, a missing transpose, arrays from the wrong
+    layer) is shown as one paragraph naming the expression, the shapes of its operands and the
+    rule they break (see ``grading/kernel/shapes.py``), instead of a traceback through numpy's
+    internals; every other error keeps IPython's usual traceback. The exercises' setup cells
+    call it. Returns False (and changes nothing) outside IPython.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    from backprop_course.grading.kernel.shapes import explain_shape_error
+
+    def show(self, etype, value, tb, tb_offset=None):
+        # IPython leaves the display to the handler; the cell still fails (status "error")
+        explained = explain_shape_error(value) if isinstance(value, ValueError) else None
+        if explained is None:
+            self.showtraceback((etype, value, _own_frames(tb)), tb_offset=tb_offset)
+            return None
+        stb = [f"\x1b[0;31mValueError\x1b[0m: {explained}"]
+        self._showtraceback(etype, value, stb)
+        return stb
+
+    shell.set_custom_exc((ValueError, CheckFailed), show)
+    return True
+
+
+def _own_frames(tb):
+    """``tb`` without the frames of the grading package (a failed check's ``_fail`` and
+    ``raise``): what a student reads starts and ends in the notebook's own code."""
+    import os
+    import types
+
+    grading = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(grading):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for frame in reversed(kept):
+        out = types.TracebackType(out, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return out
+
+
+#: Set by the grader while it runs a test cell: ``hook(names, namespace)`` binds ``names`` to
+#: their references in the student's kernel (and the test's proxies) until the cell ends.
+STAND_IN: contextvars.ContextVar = contextvars.ContextVar("stand_in", default=None)
+
+
+def use_reference(*names: str) -> None:
+    """For the rest of this test cell, run the reference versions of the other parts ``names``.
+
+    A test of one part calls the functions of other parts through it (``fit`` calls
+    ``loss_and_grads``); with these bound to reference versions, the part is scored on its own
+    code, and a mistake in another part costs points only there. In a notebook the names are
+    bound in the cell's namespace and put back when the cell ends; under the grader they are
+    bound in the student's kernel for that test (outside IPython they stay bound). Names
+    without a reference raise ValueError.
+
+    >>> ns = {"dense_forward": "mine"}
+    >>> exec("from backprop_course.grading import checks\\n"
+    ...      "checks.use_reference('dense_forward')", ns)
+    >>> ns["dense_forward"].__module__
+    'backprop_course.grading.scoring.references'
+    """
+    hook = STAND_IN.get()
+    caller = sys._getframe(1).f_globals
+    if hook is not None:
+        hook(names, caller)
+        return
+    from backprop_course.grading.scoring import references
+
+    bound = references.functions(names)
+    saved = {name: caller.get(name, bound) for name in bound}
+    caller.update(bound)
+
+    def restore(*_args) -> None:
+        for name, value in saved.items():
+            if value is bound:
+                caller.pop(name, None)
+            else:
+                caller[name] = value
+
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    shell = get_ipython()
+    if shell is None or caller is not shell.user_ns:
+        return
+
+    def once(*_args) -> None:
+        restore()
+        shell.events.unregister("post_run_cell", once)
+
+    shell.events.register("post_run_cell", once)
