@@ -226,3 +226,34 @@ def test_a_failed_check_in_a_notebook_shows_no_grader_frames(capsys):
     assert "grad: 1 of 2 entries differ" in shown
     assert "checks.check_array([1.0, 3.0]" in shown  # the notebook's own line
     assert "_fail" not in shown and "raise CheckFailed" not in shown and "checks.py" not in shown
+
+
+def _looped(X, w):
+    return np.array([x @ w for x in X])
+
+
+def _matrix(X, w):
+    return np.asarray(X, dtype=float) @ w
+
+
+@pytest.mark.parametrize("costs, score", [(None, 1.0), (2, 2.0), (9, 0.0)])
+def test_a_loop_over_the_examples_is_named_and_costs_what_the_test_sets(costs, score):
+    from backprop_course.grading.scoring.testcell import run_test
+
+    source = (
+        "from backprop_course.grading import checks\n"
+        "checks.check_vectorised(f, np.ones((97, 2)), np.ones(2), name='forward', costs=c)\n"
+    )
+    outcome = run_test(source, {"np": np, "f": _looped, "c": costs}, 4.0, "<test>")
+    assert (outcome.score, outcome.code) == (score, "loops_over_examples")
+    assert "one example at a time" in outcome.message and "faster" in outcome.message
+    assert run_test(source, {"np": np, "f": _matrix, "c": costs}, 4.0, "<test>").score == 4.0
+
+
+def test_row_reads_counts_what_the_code_does_not_time():
+    from backprop_course.grading.scoring.in_notebook import row_reads
+
+    X, y = np.ones((101, 2)), np.zeros(101)
+    assert row_reads(lambda X, y: [x for x, _ in zip(X, y, strict=True)], 101, X, y) == 202
+    assert row_reads(lambda X, y: [X[i : i + 1] for i in range(len(X))], 101, X, y) == 101
+    assert row_reads(lambda X, y: (X[:, 0] - y).sum(), 101, X, y) == 0

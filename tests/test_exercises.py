@@ -1154,6 +1154,20 @@ _FIT = (
 )
 MUTANTS["05_matrix_backprop.ipynb"] = [
     (
+        "loss_and_grads",
+        "X = np.asarray(X, dtype=float)\ny = np.asarray(y, dtype=float)\nn = len(X)\nloss = 0.0\n"
+        "grads = {k: np.zeros_like(v, dtype=float) for k, v in params.items()}\n"
+        "for x, t in zip(X, y):\n"
+        "    a1 = np.tanh(x @ params['W1'] + params['b1'])\n    s = float(a1 @ params['W2'][:, 0] + params['b2'][0])\n"
+        "    loss += (np.logaddexp(0.0, s) - t * s) / n\n    d2 = (1 / (1 + np.exp(-s)) - t) / n\n"
+        "    d1 = d2 * params['W2'][:, 0] * (1 - a1**2)\n"
+        "    grads['W1'] += np.outer(x, d1)\n    grads['b1'] += d1\n    grads['W2'] += d2 * a1[:, None]\n    grads['b2'] += d2\n"
+        "return float(loss), grads",
+        "loss_and_grads_tests",
+        "right values, one example at a time in a Python loop",
+        "loops_over_examples",
+    ),
+    (
         "dense_forward",
         "return A_prev @ W",
         "dense_forward_tests",
@@ -1229,6 +1243,16 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "dense_backward_tests",
         "missing transpose in dW",
         "shape_error",
+    ),
+    (
+        "dense_backward",
+        "delta = np.asarray(delta, dtype=float)\nA_prev = np.asarray(A_prev, dtype=float)\n"
+        "dA, dW, db = np.zeros((len(delta), W.shape[0])), np.zeros(W.shape), np.zeros(W.shape[1])\n"
+        "for i in range(len(delta)):\n    dA[i] = W @ delta[i]\n    dW = dW + np.outer(A_prev[i], delta[i])\n    db = db + delta[i]\n"
+        "return dA, dW, db",
+        "dense_backward_tests",
+        "right values, one example at a time in a Python loop",
+        "loops_over_examples",
     ),
     (
         "bce_output_delta",
@@ -1962,9 +1986,11 @@ def test_wrong_answers_earn_nothing_on_the_part_they_break(name):
     rounds = graded(name)[3]
     missed = []
     for group, report in rounds:
-        for answer, _, target, why, _code in group:
+        for answer, _, target, why, code in group:
             part = report.parts[target]
-            if part.points != 0:
+            # a right answer that loops over the examples keeps one point (the default)
+            keeps = 1.0 if code == "loops_over_examples" else 0.0
+            if part.points != keeps:
                 missed.append(f"{answer} [{why}]: {part.points} points on {target}")
     assert not missed, f"{name}: wrong answers that earned points: {missed}"
 

@@ -48,7 +48,7 @@ from backprop_course.grading.scoring.answers import (
     syntax_error,
 )
 from backprop_course.grading.scoring.forbidden import forbidden_uses
-from backprop_course.grading.scoring.in_notebook import STAND_IN
+from backprop_course.grading.scoring.in_notebook import PROBE_SOURCE, ROWS_PROBE, STAND_IN
 from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -201,12 +201,14 @@ class _Grader:
         source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
         session.usage = Usage()
         standing_in: set[str] = set()
-        token = STAND_IN.set(_StandIn(session, standing_in))
+        probe = _RowsProbe(session)
+        token, probing = STAND_IN.set(_StandIn(session, standing_in)), ROWS_PROBE.set(probe)
         try:
             result = run_test(source, self.namespace, max_points, filename)
         finally:
             STAND_IN.reset(token)
-            if standing_in and session.sandbox.alive:
+            ROWS_PROBE.reset(probing)
+            if (standing_in or probe.defined) and session.sandbox.alive:
                 session._run(references.RESTORE_CODE, SETUP_TIMEOUT)
         usage = session.usage
         used = (names_used(source) | usage.names) - standing_in
@@ -268,6 +270,27 @@ class _StandIn:
         self.bound.update(names)
         for name in names:
             scope[name] = _ReferenceProxy(self.session, name)
+
+
+class _RowsProbe:
+    """``checks.row_reads`` under the grader: the probe runs in the student's kernel, on the
+    student's function, and only its count (an int) comes back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.defined = session, False
+
+    def __call__(self, fn, n: int, args) -> int:
+        if not isinstance(fn, Proxy):
+            raise TypeError("check_vectorised takes a function of the student's answer")
+        if not self.defined:
+            outcome = self.session._run(PROBE_SOURCE, SETUP_TIMEOUT)
+            if not outcome.ok:
+                raise RuntimeError(f"the grader could not set up its probe: {outcome.describe()}")
+            self.defined = True
+        reads = self.session.call("__backprop_course_rows__", (fn, n, *args), {}, fn._name)
+        if type(reads) is not int:
+            raise TypeError(f"the probe's count is not a count: {reads!r}")
+        return reads
 
 
 def _load_source(source: str | Path):

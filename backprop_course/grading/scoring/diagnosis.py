@@ -40,6 +40,7 @@ CODES = {
     "wrong_value": "a wrong single number",
     "wrong_values": "some entries wrong, with no pattern the checks recognise",
     "modified_input": "the function changed one of its arguments in place",
+    "loops_over_examples": "a Python loop over the examples where matrix code was asked for",
 }
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -117,3 +117,85 @@ def use_reference(*names: str) -> None:
         shell.events.unregister("post_run_cell", once)
 
     shell.events.register("post_run_cell", once)
+
+
+# -- per-example loops ------------------------------------------------------------------------
+#: Source of the probe, run where the student's function lives (the notebook, or the student's
+#: kernel under the grader): ``__backprop_course_rows__(fn, n, *args)`` calls ``fn`` with its
+#: array arguments of ``n`` rows viewed as an ndarray subclass that counts reads of single rows
+#: (``X[i]``, ``X[i:i+1]``, ``for x in X``, ``zip(X, y)``), and returns how many there were.
+#: While it runs, the ``np`` the function sees keeps that subclass through ``np.asarray`` and
+#: ``np.array``. Deterministic: it counts what the code does, never how long it takes.
+PROBE_SOURCE = """
+def __backprop_course_rows__(fn, n, *args):
+    import types
+    import numpy
+
+    reads = [0]
+
+    def single(key):
+        first = key[0] if isinstance(key, tuple) and key else key
+        if isinstance(first, slice):
+            return len(range(*first.indices(n))) == 1
+        return isinstance(first, int | numpy.integer)
+
+    class Rows(numpy.ndarray):
+        def __getitem__(self, key):
+            if self.ndim and self.shape[0] == n and single(key):
+                reads[0] += 1
+            return super().__getitem__(key)
+
+        def __iter__(self):
+            if self.ndim and self.shape[0] == n:
+                reads[0] += n
+            return (row.view(Rows) if row.ndim else row for row in self.view(numpy.ndarray))
+
+    def keep(f):
+        def wrapped(a, *rest, **kw):
+            out = f(a, *rest, **kw)
+            return out.view(Rows) if isinstance(a, Rows) and isinstance(out, numpy.ndarray) else out
+        return wrapped
+
+    shim = types.ModuleType("numpy")
+    shim.__dict__.update(numpy.__dict__)
+    shim.asarray = shim.asanyarray = keep(numpy.asarray)
+    shim.array = keep(numpy.array)
+    shim.ascontiguousarray = keep(numpy.ascontiguousarray)
+    args = [
+        numpy.array(a, dtype=float).view(Rows)
+        if isinstance(a, numpy.ndarray) and a.ndim and a.shape[0] == n else a
+        for a in args
+    ]
+    scope = getattr(fn, "__globals__", {})
+    saved = {k: v for k, v in scope.items() if v is numpy}
+    scope.update(dict.fromkeys(saved, shim))
+    try:
+        fn(*args)
+    finally:
+        scope.update(saved)
+    return reads[0]
+"""
+
+#: Set by the grader while it runs a test cell: ``hook(fn, n, args)`` runs the probe in the
+#: student's kernel and returns the count.
+ROWS_PROBE: contextvars.ContextVar = contextvars.ContextVar("rows_probe", default=None)
+
+
+def row_reads(fn, n: int, *args) -> int:
+    """How many single rows of its ``n``-row array arguments ``fn(*args)`` read (see
+    :data:`PROBE_SOURCE`): about ``n`` or more for a Python loop over the examples, 0 for
+    matrix code.
+
+    >>> import numpy as np
+    >>> def looped(X): return np.array([x.sum() for x in X])
+    >>> def matrix(X): return np.asarray(X).sum(axis=1)
+    >>> X = np.ones((97, 3))
+    >>> row_reads(looped, 97, X), row_reads(matrix, 97, X)
+    (97, 0)
+    """
+    hook = ROWS_PROBE.get()
+    if hook is not None:
+        return hook(fn, n, args)
+    scope: dict = {}
+    exec(compile(PROBE_SOURCE, "<probe>", "exec"), scope)
+    return scope["__backprop_course_rows__"](fn, n, *args)

@@ -180,4 +180,5 @@ RESTORE_CODE = (
     "            ns[name] = value\n"
     "__backprop_course_restore__(globals())\n"
     "del __backprop_course_restore__\n"
+    "globals().pop('__backprop_course_rows__', None)\n"
 )

@@ -155,7 +155,13 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
     except Exception as exc:
         where = _where(exc, filename, source)
         message = describe_error(exc, where)
-        return TestOutcome(0.0, exc, message, failure_code(exc), where == IN_HIDDEN)
+        score = 0.0
+        if isinstance(exc, CheckFailed) and exc.code == "loops_over_examples":
+            # a right answer that loops: worth what the test sets (default: one point)
+            costs = getattr(exc, "costs", None)
+            costs = points - 1.0 if costs is None else float(costs)
+            score = min(max(points - costs, 0.0), points)
+        return TestOutcome(score, exc, message, failure_code(exc), where == IN_HIDDEN)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         score = float(value)
         if not math.isfinite(score):
