@@ -257,3 +257,16 @@ def test_row_reads_counts_what_the_code_does_not_time():
     assert row_reads(lambda X, y: [x for x, _ in zip(X, y, strict=True)], 101, X, y) == 202
     assert row_reads(lambda X, y: [X[i : i + 1] for i in range(len(X))], 101, X, y) == 101
     assert row_reads(lambda X, y: (X[:, 0] - y).sum(), 101, X, y) == 0
+
+
+def test_stored_expected_values_are_what_make_computes_today():
+    """Are the public tests' stored numbers up to date (inputs, references and the stored
+    modules agree)? Rewrite them with `python -m backprop_course.grading.scoring.expected.make`."""
+    from pathlib import Path
+
+    from backprop_course.grading.scoring.expected import STEMS, make, values
+
+    here = Path(make.__file__).parent
+    for stem in STEMS:
+        assert (here / f"_{stem[:2]}.py").read_text(encoding="utf-8") == make.text(stem), stem
+        assert values(stem) and set(make.MAKERS) == set(STEMS)

@@ -9,6 +9,7 @@ notebook; several wrong answers whose parts do not depend on each other share on
 
 from __future__ import annotations
 
+import ast
 import atexit
 import functools
 import re
@@ -2044,6 +2045,76 @@ def test_check_and_grade_agree_on_every_wrong_answer(name):
                     f"{part}: grade {result.code} {result.message!r}, check {mine.code} {mine.message!r}"
                 )
     assert not differ, f"{name}: {differ}"
+
+
+def _operand(node) -> bool:
+    """One operand of a formula: a name, a number, an attribute or item of one, or one turned
+    into an array (``np.asarray(x, dtype=float)``)."""
+    if isinstance(node, ast.Name | ast.Constant):
+        return True
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        return _operand(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        return node.func.attr in ("asarray", "array") and _operand(node.args[0])
+    return False
+
+
+def _skeleton(node) -> str:
+    """A formula with its operands blanked: ``A_t @ W_t + b_t`` and ``X @ W + b`` are one."""
+    if _operand(node):
+        return "_"
+    if isinstance(node, ast.BinOp):
+        return f"({_skeleton(node.left)} {type(node.op).__name__} {_skeleton(node.right)})"
+    if isinstance(node, ast.UnaryOp):
+        return f"({type(node.op).__name__} {_skeleton(node.operand)})"
+    if isinstance(node, ast.Call):
+        return f"{ast.unparse(node.func)}({', '.join(_skeleton(a) for a in node.args)})"
+    return "?"
+
+
+def formulas(source: str) -> dict[str, str]:
+    """The formulas of two or more operations in ``source``: skeleton -> the code."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.BinOp | ast.Call):
+            skeleton = _skeleton(node)
+            ops = len(re.findall(r"\b(Add|Sub|Mult|MatMult|Div|Pow|USub)\b", skeleton))
+            if ops >= 2 and "?" not in skeleton:
+                found.setdefault(skeleton, ast.unparse(node))
+    return found
+
+
+#: An equation with an operation in a message: "S = A_prev W + b", "w_new = w - lr * grad".
+_EQUATION = re.compile(r"\b\w+(\[\w+\])? = [^:;,]*(\w \* \w| [-+] \w|@|/ ?\w)")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_public_tests_hold_numbers_not_the_answers_formulas(name):
+    """Does no public test cell compute an expected value with a formula an answer must write
+    (``A_t @ W_t + b_t``, ``p[k] - 0.5 * g[k]``), and does no message spell an equation out?"""
+    nb = nbformat.read(SOLUTIONS / name, as_version=4)
+    answers = {}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
+            answers[cell.metadata["nbgrader"]["grade_id"]] = formulas(
+                textwrap.dedent(region.group(1))
+            )
+    found = []
+    for part in test_parts(nb):
+        public = _HIDDEN.sub("", _cells_by_id(nb)[part].source)
+        mine = formulas(public)
+        for answer, theirs in answers.items():
+            found += [
+                f"{part} computes {mine[s]!r}: {answer}'s {code!r}"
+                for s, code in theirs.items()
+                if s in mine
+            ]
+        for node in ast.walk(ast.parse(public)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _EQUATION.search(node.value):
+                    found.append(f"{part}: a message spells out {node.value!r}")
+    assert not found, f"{name}: public tests that give an answer away: {found}"
 
 
 #: Codes that say only that a part failed, not which mistake was made: a plain ``assert``,

@@ -66,6 +66,15 @@ DEFAULT_MEMORY_MB = 1024.0
 MAX_SUBMISSION_BYTES = 50_000_000
 
 
+#: Modules answers may not use: the references that stand in for other parts during a test,
+#: and the public tests' expected values with the code that computes them.
+GRADER_ONLY = (
+    references.__name__,
+    "backprop_course.grading.scoring.expected",
+    "backprop_course.grading.scoring.expected.make",
+)
+
+
 class _Grader:
     """State of one grading run: the source, the student's answers, the kernel, the scores."""
 
@@ -73,8 +82,7 @@ class _Grader:
         self.nb = source_nb
         self.name = source_name
         self.public_only = public_only
-        # answers may not use the references that stand in for other parts during a test
-        self.forbidden = (*nbmod.forbidden_modules(source_nb), references.__name__)
+        self.forbidden = (*nbmod.forbidden_modules(source_nb), *GRADER_ONLY)
         self.answer_of: dict[str, str] = {}  # answer name -> answer cell grade_id
         self.answer_state: dict[str, str] = {}  # answer grade_id -> "ok" | "not attempted" | ...
         self.forbidden_msg: dict[str, str] = {}
@@ -198,7 +206,7 @@ class _Grader:
 
     def _test(self, cell, gid, filename, session) -> PartResult:
         max_points = nbmod.points(cell)
-        source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
+        source = _public_only(cell.source) if self.public_only else cell.source
         session.usage = Usage()
         standing_in: set[str] = set()
         probe = _RowsProbe(session)
@@ -243,6 +251,14 @@ class _Grader:
         if isinstance(error, StudentError) and other not in (None, self.last_answer):
             message = f"fails because of part {other!r}, which it runs: {message}"
         return PartResult(gid, 0.0, max_points, "failed", message, code, result.in_hidden)
+
+
+def _public_only(source: str) -> str:
+    """``source`` with its hidden-test lines blanked, so a public line keeps its number (and
+    ``check`` names the line ``grade`` names)."""
+    public = regions.public_lines(source)
+    lines = source.splitlines()
+    return "\n".join(line if i in public else "" for i, line in enumerate(lines, 1))
 
 
 class _ReferenceProxy(Proxy):

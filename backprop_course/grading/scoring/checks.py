@@ -81,6 +81,7 @@ __all__ = [
     "explain_shape_errors",
     "use_reference",
     "check_vectorised",
+    "expected_values",
     "CallCounter",
     "CountingMul",
 ]
@@ -316,8 +317,8 @@ def check_unchanged(before, after, name: str = "input") -> None:
     a = np.asarray(after)
     if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
         _fail(
-            f"the function modified its argument {name} in place; compute a new array instead "
-            "(e.g. w_new = w - lr * grad, not w -= ...)",
+            f"the function modified its argument {name} in place: build a new array for the "
+            "result and leave the argument as it was (no `-=`, `+=` or item assignment on it)",
             "modified_input",
         )
 
@@ -410,3 +411,16 @@ def check_vectorised(fn, *args, name: str = "the function", costs: float | None 
         )
         failed.costs = costs
         raise failed
+
+
+def expected_values(stem: str) -> dict:
+    """The expected values of exercise ``stem``'s public tests, stored as data (nested dicts of
+    float arrays; see :mod:`backprop_course.grading.scoring.expected`): public test cells
+    compare with these numbers instead of computing them with the formula being tested.
+
+    >>> expected_values("05_matrix_backprop")["dense_forward"]["no_bias"].shape
+    (3, 3)
+    """
+    from backprop_course.grading.scoring.expected import values
+
+    return values(stem)
