@@ -29,6 +29,11 @@ def _sigmoid(a):
 
 
 # -- exercise 1 -------------------------------------------------------------------------------
+def signed_distance(X, w, b):
+    w = np.asarray(w, dtype=float)
+    return (np.asarray(X, dtype=float) @ w + b) / np.linalg.norm(w)
+
+
 def sgd_update(x_i, y_i, w, b, lr):
     w = np.asarray(w, dtype=float)
     if y_i * (np.dot(w, x_i) + b) <= 0:
@@ -127,9 +132,9 @@ def init_params(sizes, seed):
 
 #: The parts that have a reference, by name.
 NAMES = (
-    "sgd_update sigmoid_prime output_delta hidden_delta backprop_one_example batch_gradients "
-    "dense_forward dense_backward bce_output_delta loss_and_grads minibatch_indices sgd_step "
-    "init_params"
+    "signed_distance sgd_update sigmoid_prime output_delta hidden_delta backprop_one_example "
+    "batch_gradients dense_forward dense_backward bce_output_delta loss_and_grads "
+    "minibatch_indices sgd_step init_params"
 ).split()
 
 

@@ -21,7 +21,13 @@ import json
 import numpy as np
 
 #: Exercises with stored values (their notebook stems).
-STEMS = ("02_gradient_descent", "05_matrix_backprop", "06_training_with_sgd")
+STEMS = (
+    "01_perceptron",
+    "02_gradient_descent",
+    "04_backprop_derivation",
+    "05_matrix_backprop",
+    "06_training_with_sgd",
+)
 
 
 def _arrays(value):

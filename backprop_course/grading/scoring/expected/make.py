@@ -158,6 +158,64 @@ def _ex06() -> dict:
     }
 
 
+def _ex01() -> dict:
+    X = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 2.0], [-3.0, -4.0]])
+    w = np.array([3.0, 4.0])
+    distance = {
+        f"b={b:g}": _mistakes(
+            [
+                ("missing_norm", X @ w + b),
+                ("divides_by_norm_squared", (X @ w + b) / (w @ w)),
+                ("missing_bias", X @ w / np.linalg.norm(w)),
+            ]
+        )
+        for b in (0.0, 5.0)
+    }
+    X = np.array([[1.0, 1.0], [2.0, 0.0], [-1.0, 0.5], [0.0, -2.0]])
+    y = np.array([1.0, -1.0, -1.0, 1.0])
+    w = np.array([1.0, 0.0])
+    gradient = {}
+    for b in (0.0, 0.5):
+        m = y * (X @ w + b)
+        strict, wrong = m < 0, m <= 0
+        gradient[f"b={b:g}"] = {
+            "dw": _mistakes(
+                [
+                    ("margin_zero_as_correct", -(y[strict] @ X[strict])),
+                    ("sums_all_points", -(y @ X)),
+                ]
+            ),
+            "db": _mistakes(
+                [
+                    ("margin_zero_as_correct", -np.sum(y[strict])),
+                    ("sums_all_points", -np.sum(y)),
+                    ("bias_grad_from_x", -np.sum(X[wrong])),
+                ]
+            ),
+        }
+    w, x, x_c, y, b, lr = (
+        np.array([1.0, -1.0]),
+        np.array([1.0, 2.0]),
+        np.array([2.0, 0.0]),
+        1,
+        0.5,
+        0.1,
+    )
+    update = {
+        "w": _mistakes([("wrong_sign", w - lr * y * x), ("missing_learning_rate", w + y * x)]),
+        "b": _mistakes(
+            [
+                ("wrong_sign", b - lr * y),
+                ("missing_learning_rate", b + y),
+                ("biases_not_updated", b),
+            ]
+        ),
+        "w_every": _mistakes([("updates_every_point", w + lr * y * x_c)]),
+        "b_every": _mistakes([("updates_every_point", b + lr * y)]),
+    }
+    return {"signed_distance": distance, "criterion_gradient": gradient, "sgd_update": update}
+
+
 def _ex02() -> dict:
     w = np.array([1.0, 2.0])
     c = np.array([0.5, -1.0])
@@ -193,8 +251,138 @@ def _ex02() -> dict:
     }
 
 
+def _mistakes(pairs) -> list:
+    return [{"code": code, "value": value} for code, value in pairs]
+
+
+def _ex04() -> dict:
+    out: dict = {}
+    a = np.array([-2.0, 0.0, 0.5, 3.0])
+    s = _sigmoid(a)
+    out["sigmoid_prime"] = {
+        "expected": s * (1 - s),
+        "mistakes": _mistakes(
+            [
+                ("mixes_a_and_sigmoid", s * (1 - a)),
+                ("mixes_a_and_sigmoid", a * (1 - s)),
+                ("sigmoid_not_applied", a * (1 - a)),
+                ("derivative_at_z", _sigmoid(s) * (1 - _sigmoid(s))),
+                ("tanh_derivative", 1 - s**2),
+                ("not_a_derivative", s),
+            ]
+        ),
+    }
+    a, y = np.array([0.3, -1.2]), np.array([1.0, 0.0])
+    s = _sigmoid(a)
+    sp = s * (1 - s)
+    out["output_delta"] = {
+        "expected": 2 * (s - y) * sp,
+        "mistakes": _mistakes(
+            [
+                ("missing_activation_derivative", 2 * (s - y)),
+                ("missing_loss_derivative", sp),
+                ("missing_loss_derivative", 2 * sp),
+                ("missing_loss_derivative", (s - y) ** 2 * sp),
+                ("activation_not_derivative", 2 * (s - y) * s),
+                ("derivative_at_z", 2 * (s - y) * _sigmoid(s) * (1 - _sigmoid(s))),
+                ("preactivation_in_error", 2 * (a - y) * sp),
+                ("matmul_instead_of_elementwise", np.dot(2 * (s - y), sp)),
+            ]
+        ),
+    }
+    a = np.array([0.5, -0.5, 1.0])
+    W = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, -1.0]])
+    back = W @ np.array([0.2, 0.1])
+    s = _sigmoid(a)
+    out["hidden_delta"] = {
+        "expected": s * (1 - s) * back,
+        "mistakes": _mistakes(
+            [
+                ("missing_activation_derivative", back),
+                ("activation_not_derivative", s * back),
+                ("derivative_at_z", _sigmoid(s) * (1 - _sigmoid(s)) * back),
+                ("matmul_instead_of_elementwise", np.dot(s * (1 - s), back)),
+            ]
+        ),
+    }
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    r = np.random.default_rng(4)
+    p = {
+        "W1": r.normal(size=(2, 3)),
+        "b1": np.zeros(3),
+        "W2": r.normal(size=(3, 1)),
+        "b2": np.zeros(1),
+    }
+    x, t = np.array([1.0, 0.0]), np.array([1.0])
+    G = ref.backprop_one_example(p, x, t)
+    a1 = x @ p["W1"] + p["b1"]
+    z1 = _sigmoid(a1)
+    z2 = _sigmoid(z1 @ p["W2"] + p["b2"])
+    sp1, sp2 = z1 * (1 - z1), z2 * (1 - z2)
+
+    def hidden_scaled(factor):
+        return {"W1": G["W1"] * factor, "b1": G["b1"] * factor}
+
+    def all_scaled(factor):
+        return {k: v * factor for k, v in G.items()}
+
+    out["backprop_one_example"] = {
+        "expected": G,
+        "mistakes": _mistakes(
+            [
+                ("missing_activation_derivative", hidden_scaled(1 / sp1)),
+                ("missing_activation_derivative", all_scaled(1 / sp2)),
+                ("missing_loss_derivative", all_scaled(1 / (2 * (z2 - t)))),
+                ("off_by_one_layer", hidden_scaled(sp2 / sp1)),
+                (
+                    "off_by_one_layer",
+                    {"W1": np.outer(x, G["b2"]), "W2": np.outer(z1, G["b1"])},
+                ),
+                (
+                    "off_by_one_layer",
+                    {"W2": np.outer(x, G["b2"]), "W1": np.outer(z1, G["b1"])},
+                ),
+                ("preactivation_not_activation", {"W2": np.outer(a1, G["b2"])}),
+            ]
+        ),
+    }
+
+    def averaged(rows, divisor):
+        g = ref.batch_gradients(p, X[rows], Y[rows])
+        return {k: v * len(X[rows]) / divisor for k, v in g.items()}
+
+    out["batch_gradients"] = {
+        "expected": ref.batch_gradients(p, X, Y),
+        "mistakes": _mistakes(
+            [
+                ("overwrites_not_accumulates", averaged(slice(-1, None), 4)),
+                ("skips_an_example", averaged(slice(1, None), 4)),
+                ("skips_an_example", averaged(slice(None, -1), 4)),
+                ("divides_by_n_minus_1", averaged(slice(None), 3)),
+            ]
+        ),
+    }
+
+    def train(params, lr, epochs):
+        for _ in range(epochs):
+            params = ref.sgd_step(params, ref.batch_gradients(params, X, Y), lr)
+        return params
+
+    g1 = ref.batch_gradients(p, X, Y)
+    out["train_xor"] = {
+        "one_step": train(p, 0.5, 1),
+        "wrong_sign": ref.sgd_step(p, g1, -0.5),
+        "two_steps": train(p, 0.5, 2),
+        "trained": train(p, 2.0, 2000),
+    }
+    return out
+
+
 MAKERS = {
+    "01_perceptron": _ex01,
     "02_gradient_descent": _ex02,
+    "04_backprop_derivation": _ex04,
     "05_matrix_backprop": _ex05,
     "06_training_with_sgd": _ex06,
 }
