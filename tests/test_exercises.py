@@ -1257,13 +1257,6 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
     ),
     (
         "bce_output_delta",
-        "S_out = np.asarray(S_out, dtype=float)\nreturn (1 / (1 + np.exp(-S_out)) - np.asarray(y, dtype=float)) / len(S_out)",
-        "bce_output_delta_tests",
-        "the (n, 1) output minus the (n,) labels: an (n, n) table",
-        "broadcast_column_row",
-    ),
-    (
-        "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn P - y.reshape(-1, 1)",
         "bce_output_delta_tests",
         "no 1/N",
@@ -1281,7 +1274,7 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn (P - y) / len(y)",
         "bce_output_delta_tests",
         "broadcasts (n, 1) - (n,) to (n, n)",
-        "wrong_shape",
+        "broadcast_column_row",
     ),
     (
         "bce_output_delta",

@@ -110,6 +110,23 @@ def test_check_and_grade_agree_on_an_answer_that_does_not_parse(tmp_path):
     assert points(graded) == {**POINTS, "test_scaled_sum": 0.0}
 
 
+def test_a_part_that_fails_through_another_broken_part_names_it(tmp_path):
+    # derivative works through the student's own scaled_sum, which drops its factor c
+    through = (
+        "def derivative(f, x, h=1e-6):\n"
+        "    return scaled_sum(np.array([[f(x + h)], [-f(x - h)]]), 1 / (2 * h))[0]"
+    )
+    wrong_sum = "def scaled_sum(X, c):\n    return np.sum(X, axis=0)"
+    report = grade(
+        submission(tmp_path, "through", {"derivative": through, "scaled_sum": wrong_sum})
+    )
+    part = report.parts["test_derivative"]
+    assert part.points < part.max_points
+    assert "runs your scaled_sum (part 'test_scaled_sum')" in part.message, part.message
+    fine = grade(submission(tmp_path, "through_ok", {"derivative": through}))
+    assert fine.parts["test_derivative"].points == POINTS["test_derivative"]
+
+
 def test_check_on_a_notebook_without_graded_cells_says_so(tmp_path):
     lecture = tmp_path / "lecture.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), lecture)

@@ -21,7 +21,6 @@ Trust design (README.md, "For instructors", lists what it guarantees):
 from __future__ import annotations
 
 import builtins
-import copy
 import sys
 import time
 from pathlib import Path
@@ -48,7 +47,8 @@ from backprop_course.grading.scoring.answers import (
     syntax_error,
 )
 from backprop_course.grading.scoring.forbidden import forbidden_uses
-from backprop_course.grading.scoring.in_notebook import PROBE_SOURCE, ROWS_PROBE, STAND_IN
+from backprop_course.grading.scoring.in_notebook import ROWS_PROBE, STAND_IN
+from backprop_course.grading.scoring.kernel_requests import RowsProbe, StandIn, public_only
 from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -88,6 +88,9 @@ class _Grader:
         self.forbidden_msg: dict[str, str] = {}
         self.namespace: dict = {"__name__": "__grading__", "__builtins__": builtins}
         self.last_answer: str | None = None
+        self.answer_code: dict[str, str] = {}  # answer grade_id -> the student's code
+        self.test_of: dict[str, str] = {}  # answer grade_id -> the test part graded after it
+        self.failed_answers: dict[str, bool] = {}  # answer grade_id -> its test lost points
 
     # functions and kernel objects passed from a test to the student's code
     def refs(self, obj):
@@ -133,6 +136,10 @@ class _Grader:
                 self._answer(report, cell, gid, answers, session)
             elif cell_role == "test":
                 report.parts[gid] = self._test(cell, gid, filename, session)
+                if self.last_answer is not None:
+                    self.test_of.setdefault(self.last_answer, gid)
+                    lost = report.parts[gid].points < report.parts[gid].max_points
+                    self.failed_answers[self.last_answer] = lost
         if session.out_of_time:
             message = OUT_OF_TIME.format(bound=session.budget)
             cut = sum(p.message == message for p in report.parts.values())
@@ -158,6 +165,7 @@ class _Grader:
         for name in names:
             self.answer_of[name] = gid
         code = answers.get(gid)
+        self.answer_code[gid] = code or ""
         if code is None:
             outcome = Outcome("error", "NameError", f"answer cell {gid!r} is missing")
             report.messages.append(
@@ -206,11 +214,11 @@ class _Grader:
 
     def _test(self, cell, gid, filename, session) -> PartResult:
         max_points = nbmod.points(cell)
-        source = _public_only(cell.source) if self.public_only else cell.source
+        source = public_only(cell.source) if self.public_only else cell.source
         session.usage = Usage()
         standing_in: set[str] = set()
-        probe = _RowsProbe(session)
-        token, probing = STAND_IN.set(_StandIn(session, standing_in)), ROWS_PROBE.set(probe)
+        probe = RowsProbe(session)
+        token, probing = STAND_IN.set(StandIn(session, standing_in)), ROWS_PROBE.set(probe)
         try:
             result = run_test(source, self.namespace, max_points, filename)
         finally:
@@ -233,7 +241,8 @@ class _Grader:
         if result.score >= max_points and error is None:
             return PartResult(gid, max_points, max_points, "passed", "")
         if result.score > 0:
-            return PartResult(gid, result.score, max_points, "partial", result.message, result.code)
+            message = self._blame(error, standing_in) + result.message
+            return PartResult(gid, result.score, max_points, "partial", message, result.code)
         stubbed = (isinstance(error, StudentError) and error.not_attempted) or (
             answers and all(self.answer_state.get(a) == "not attempted" for a in answers)
         )
@@ -247,66 +256,35 @@ class _Grader:
             )
         message = result.message or "scored 0"
         code = result.code or "scored_zero"
-        other = self.answer_of.get(getattr(error, "answer", None))
-        if isinstance(error, StudentError) and other not in (None, self.last_answer):
-            message = f"fails because of part {other!r}, which it runs: {message}"
+        message = self._blame(error, standing_in) + message
         return PartResult(gid, 0.0, max_points, "failed", message, code, result.in_hidden)
 
-
-def _public_only(source: str) -> str:
-    """``source`` with its hidden-test lines blanked, so a public line keeps its number (and
-    ``check`` names the line ``grade`` names)."""
-    public = regions.public_lines(source)
-    lines = source.splitlines()
-    return "\n".join(line if i in public else "" for i, line in enumerate(lines, 1))
-
-
-class _ReferenceProxy(Proxy):
-    """A reference version of another part, bound in the kernel for one test."""
-
-    def __call__(self, *args, **kwargs):
-        return self._session.call(self._name, args, kwargs, f"the reference {self._name}")
-
-
-class _StandIn:
-    """``checks.use_reference`` under the grader: bind the references in the student's kernel
-    (and proxies for them in the test's namespace); the grader restores them after the test."""
-
-    def __init__(self, session: Session, bound: set[str]) -> None:
-        self.session, self.bound = session, bound
-
-    def __call__(self, names, scope: dict) -> None:
-        code = references.kernel_code(names)  # a ValueError names an unknown part
-        outcome = self.session._run(code, SETUP_TIMEOUT)
-        if not outcome.ok:
-            raise RuntimeError(
-                f"the grader could not put in the reference {', '.join(names)}: "
-                f"{outcome.describe()}"
-            )
-        self.bound.update(names)
-        for name in names:
-            scope[name] = _ReferenceProxy(self.session, name)
-
-
-class _RowsProbe:
-    """``checks.row_reads`` under the grader: the probe runs in the student's kernel, on the
-    student's function, and only its count (an int) comes back."""
-
-    def __init__(self, session: Session) -> None:
-        self.session, self.defined = session, False
-
-    def __call__(self, fn, n: int, args) -> int:
-        if not isinstance(fn, Proxy):
-            raise TypeError("check_vectorised takes a function of the student's answer")
-        if not self.defined:
-            outcome = self.session._run(PROBE_SOURCE, SETUP_TIMEOUT)
-            if not outcome.ok:
-                raise RuntimeError(f"the grader could not set up its probe: {outcome.describe()}")
-            self.defined = True
-        reads = self.session.call("__backprop_course_rows__", (fn, n, *args), {}, fn._name)
-        if type(reads) is not int:
-            raise TypeError(f"the probe's count is not a count: {reads!r}")
-        return reads
+    def _blame(self, error, standing_in: set[str]) -> str:
+        """When a failed part runs another part that fails its own test, say so and name it:
+        the test called that part directly, or this part's answer calls it (and the test did
+        not put in its reference version)."""
+        own = self.last_answer
+        other = self.answer_of.get(getattr(error, "answer", None))
+        if isinstance(error, StudentError) and other not in (None, own):
+            part = self.test_of.get(other, other)
+            return f"fails because of part {part!r} ({error.answer}), which it runs: "
+        called = names_used(self.answer_code.get(own, "")) - standing_in
+        broken = sorted(
+            {
+                (self.test_of[self.answer_of[n]], n)
+                for n in called
+                if self.answer_of.get(n) not in (None, own)
+                and self.answer_of[n] in self.test_of
+                and self.failed_answers.get(self.answer_of[n])
+            }
+        )
+        if not broken:
+            return ""
+        names = ", ".join(f"{name} (part {part!r})" for part, name in broken)
+        return (
+            f"this part runs your {names}, which fails its own test: it may fail only because "
+            "of that, so fix that part first; "
+        )
 
 
 def _load_source(source: str | Path):
@@ -413,47 +391,5 @@ def grade_submission(
     return report
 
 
-def check_notebook(
-    path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: float = DEFAULT_MEMORY_MB
-) -> SubmissionReport:
-    """Run the public tests of a student's own notebook and score them (``backprop-course check``).
-
-    The notebook is both source and submission: its answers, its setup and its public test
-    cells (hidden test regions, if any, are skipped). The score is out of the public tests'
-    points; the instructor's grade also counts hidden tests.
-
-    >>> check_notebook("no/such/exercise.ipynb")
-    Traceback (most recent call last):
-    ...
-    backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
-    """
-    nb = nbmod.read_notebook(path)
-    # the notebook's answers are the student's: one that does not parse is graded (as `grade`
-    # grades it: that part fails), so only the rest of the notebook must be valid
-    shown = copy.deepcopy(nb)
-    for cell in shown.cells:
-        if nbmod.role(cell) == "answer" and syntax_error(cell.source, "") is not None:
-            cell.source = "pass"
-    nbmod.validate(shown, str(path))
-    if not nbmod.graded_parts(nb):
-        raise nbmod.NotebookError(
-            f"{path}: no graded test cells, so there is nothing to check (a lecture?); "
-            "`backprop-course check` runs the tests of an exercise, e.g. "
-            "exercises/05_matrix_backprop.ipynb"
-        )
-    # a student's own notebook may be a link (grading refuses links: they could name others')
-    own = Path(path).resolve() if Path(path).is_symlink() else path
-    report = grade_submission(
-        path, own, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
-    )
-    hidden = [
-        c
-        for c in nb.cells
-        if nbmod.role(c) == "test"
-        and regions.has_marker(c.source, regions.BEGIN_HIDDEN, regions.END_HIDDEN)
-    ]
-    note = "public tests only: the instructor's grade also runs hidden tests"
-    if hidden:
-        note += f" ({len(hidden)} part(s) here contain hidden tests that were skipped)"
-    report.messages.insert(0, note)
-    return report
+# ``check`` is ``grade`` of a notebook against itself: its own module, re-exported here
+from backprop_course.grading.check import check_notebook  # noqa: E402, F401
