@@ -2009,7 +2009,7 @@ def checked(name: str) -> list:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from backprop_course.grading.grade import check_notebook
+    from backprop_course.grading.check import check_notebook
 
     paths = [report.submission for _, report in graded(name)[3]]
     check = functools.partial(check_notebook, timeout=120)

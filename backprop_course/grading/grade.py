@@ -391,5 +391,11 @@ def grade_submission(
     return report
 
 
-# ``check`` is ``grade`` of a notebook against itself: its own module, re-exported here
-from backprop_course.grading.check import check_notebook  # noqa: E402, F401
+def __getattr__(name: str):
+    # ``check`` is ``grade`` of a notebook against itself, in its own module (check.py imports
+    # this one, so it is found on first use)
+    if name == "check_notebook":
+        from backprop_course.grading.check import check_notebook
+
+        return check_notebook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
