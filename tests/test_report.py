@@ -39,15 +39,18 @@ from backprop_course.grading.report import (
 NAME = "05_matrix_backprop.ipynb"
 N = 30
 # the planted class: kind -> how many submissions
-PLAN = {"transposed_dW": 9, "no_1_over_N": 6, "fit_stub": 3, "fit_loop": 1, "corrupt": 1}
+# "both": dense_backward and bce_output_delta wrong (a total whose text sorts after "13")
+PLAN = {"transposed_dW": 8, "no_1_over_N": 5, "both": 1, "fit_stub": 3, "fit_loop": 1}
+PLAN["corrupt"] = 1
 PLAN["correct"] = N - sum(PLAN.values())
 # (answer grade_id, code, target part, why, ...): indexed, as entries may grow new fields
 BANK = {m[3]: (m[0], m[1]) for m in MUTANTS[NAME]}
 EDITS = {
-    "transposed_dW": BANK["transposed dW"],
-    "no_1_over_N": BANK["no 1/N"],
-    "fit_stub": ("fit", "raise NotImplementedError()"),
-    "fit_loop": ("fit", "while True:\n    pass"),
+    "transposed_dW": [BANK["transposed dW"]],
+    "no_1_over_N": [BANK["no 1/N"]],
+    "both": [BANK["transposed dW"], BANK["no 1/N"]],
+    "fit_stub": [("fit", "raise NotImplementedError()")],
+    "fit_loop": [("fit", "while True:\n    pass")],
 }
 
 
@@ -77,9 +80,9 @@ def graded_class(tmp_path_factory):
             continue
         nb = nbformat.from_dict(solution)
         if kind in EDITS:
-            answer, code = EDITS[kind]
-            cell = _answer_cells(nb)[answer]
-            cell.source = replace_solution(cell.source, code)
+            for answer, code in EDITS[kind]:
+                cell = _answer_cells(nb)[answer]
+                cell.source = replace_solution(cell.source, code)
         nbformat.write(nb, path)
     out = tmp / "grades"
     grade_batch(SOLUTIONS / NAME, subs, out, jobs=2, timeout=8, progress=False)
@@ -116,6 +119,7 @@ def test_planted_mistakes_get_the_expected_codes(graded_class):
         "fit_loop": ("fit_tests", "timeout"),
         "corrupt": ("dense_forward_tests", "invalid_submission"),
     }
+    expected["both"] = expected["transposed_dW"]
     for student, kind in planted.items():
         parts = json.loads((out / f"{student}.json").read_text())["parts"]
         if kind == "correct":
@@ -142,7 +146,7 @@ def test_counts_equal_the_planted_ones(summary):
     reteach = [(m["grade_id"], m["code"], m["first"]) for m in summary["reteach"]]
     assert reteach == [
         ("dense_backward_tests", "transposed", 9),
-        ("bce_output_delta_tests", "missing_batch_mean", 6),
+        ("bce_output_delta_tests", "missing_batch_mean", 5),
     ]
     assert _part(summary, "loss_and_grads_tests")["outcomes"]["failed"] == PLAN["corrupt"]
     assert summary["reteach"][0]["share"] == pytest.approx(0.3)
@@ -184,7 +188,7 @@ def test_page_shows_the_counts_and_embeds_the_summary(page, summary):
     items = re.findall(r"<li>(.*?)</li>", text, re.S)
     assert "dense_backward_tests" in items[0] and "30% (9 of 30)" in items[0]
     assert "transposed" in items[0]
-    assert "bce_output_delta_tests" in items[1] and "20% (6 of 30)" in items[1]
+    assert "bce_output_delta_tests" in items[1] and "17% (5 of 30; 1 more after" in items[1]
     assert "missing_batch_mean" in items[1]
     assert re.search(r"fit_tests</td><td class='num'>3 of 30 \(10%\)", text)
     for m in _part(summary, "dense_backward_tests")["mistakes"]:
@@ -414,8 +418,8 @@ def test_report_in_chromium_shows_figures_and_sorts(page, request):
             descending = [float(v) for v in values("total")]
             assert descending == sorted(ascending, reverse=True)
             assert total.get_attribute("aria-sort") == "descending"
-            # numerically: 13 after 3, as text "13" < "3"
-            assert ascending.index(13.0) > ascending.index(3.0)
+            # numerically: 13 after 8 (the "both" student), as text "13" < "8"
+            assert ascending.index(13.0) > ascending.index(8.0)
 
             headers.nth(column["submission"]).click()
             ids = values("submission")
