@@ -72,6 +72,7 @@ GRADER_ONLY = (
     references.__name__,
     "backprop_course.grading.scoring.expected",
     "backprop_course.grading.scoring.expected.make",
+    "backprop_course.grading.scoring.expected.later",
 )
 
 
