@@ -301,7 +301,7 @@ def test_a_failing_check_shows_its_message_and_line_not_the_graders_call():
     outcome = run_test(source, {"got": [1.0, 3.0]}, 2.0, "<test cell>")
     assert outcome.score == 0
     # the check's message stands alone: no grader class name, no internal call text
-    assert outcome.message.endswith("(test line 2)"), outcome.message
+    assert outcome.message.endswith("(at line 2 of the test)"), outcome.message
     assert "CheckFailed" not in outcome.message and "checks." not in outcome.message
     hidden = source.replace("checks.check_array(", "### BEGIN HIDDEN TESTS\nchecks.check_array(")
     hidden += "### END HIDDEN TESTS\n"

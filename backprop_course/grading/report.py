@@ -119,13 +119,13 @@ def code_label(code: str) -> str:
 def short_message(message: str, limit: int = _EXAMPLE_CHARS) -> str:
     """A message cut short for an example: no exception name, no test line, at most ``limit``.
 
-    >>> short_message("dW looks transposed (test line 3)")
+    >>> short_message("dW looks transposed (at line 3 of the test)")
     'dW looks transposed'
     >>> short_message("x" * 200, limit=10)
     'xxxxxxxxx…'
     """
     text = re.sub(r"^[A-Z]\w*(Error|Failed|Exception|Exit|Interrupt): ", "", message.strip())
-    text = re.sub(r" \(((at|test) line \d+[^)]*|in a hidden test)\)?.*$", "", text, flags=re.S)
+    text = re.sub(r" \((at line \d+[^)]*|in a hidden test)\)?.*$", "", text, flags=re.S)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

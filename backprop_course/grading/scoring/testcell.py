@@ -115,9 +115,10 @@ def _where(exc: BaseException, filename: str, source: str) -> str:
         return IN_HIDDEN
     lines = source.splitlines()[lineno - 1 : last] if lineno else []
     text = " ".join(line.strip() for line in lines).replace("( ", "(").replace(" )", ")")
+    # a check's own message says it all: its call (the grader's code) is noise
     if isinstance(exc, CheckFailed) or text.startswith(("checks.", "assert ")) or len(text) > 80:
-        return f"test line {lineno}"  # the check's own message says it all; its call is noise
-    return f"test line {lineno}: {text}" if text else f"test line {lineno}"
+        return f"at line {lineno} of the test"
+    return f"at line {lineno} of the test: {text}" if text else f"at line {lineno} of the test"
 
 
 def describe_error(exc: BaseException, where: str) -> str:
