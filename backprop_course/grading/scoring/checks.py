@@ -60,8 +60,8 @@ from backprop_course.grading.scoring.diagnosis import (
     diagnosis,
 )
 from backprop_course.grading.scoring.in_notebook import (
+    check_vectorised,
     explain_shape_errors,
-    row_reads,
     use_reference,
 )
 
@@ -372,45 +372,6 @@ class CountingMul(CallCounter):
 
     def __init__(self, op=operator.mul) -> None:
         super().__init__(op)
-
-
-def check_vectorised(fn, *args, name: str = "the function", costs: float | None = None) -> None:
-    """Fail with ``loops_over_examples`` when ``fn(*args)`` loops over the examples in Python.
-
-    The batch is the first array argument's rows (use a batch of about 100, so a loop cannot
-    hide). ``fn`` runs once more with those arrays viewed so that reading one row
-    (``X[i]``, ``for x in X``, ``zip(X, y)``) is counted (:func:`row_reads`); matrix code reads
-    none. Call it last in a test, once the values are checked: the grader then scores a right
-    answer that loops ``costs`` points below the part's points (default: all but one point),
-    and a notebook shows the message. If ``fn`` raises on the counted arrays, nothing is said.
-
-    >>> import numpy as np
-    >>> def forward(X, w): return np.array([x @ w for x in X])
-    >>> check_vectorised(forward, np.ones((97, 2)), np.ones(2), name="forward")
-    Traceback (most recent call last):
-    ...
-    backprop_course.grading.scoring.checks.CheckFailed: forward reads the batch one example at a
-    time (97 single-row reads of 97 rows): ...
-    """
-    rows = [a for a in args if isinstance(a, np.ndarray) and a.ndim]
-    if not rows:
-        raise ValueError("check_vectorised needs an array argument whose rows are the examples")
-    n = rows[0].shape[0]
-    try:
-        reads = row_reads(fn, n, *args)
-    except Exception:  # the counted arrays broke it (or the kernel did): no verdict
-        return
-    if reads >= n / 2:
-        failed = CheckFailed(
-            f"{name} reads the batch one example at a time ({reads} single-row reads of {n} "
-            "rows): a Python loop over the examples. The matrix form handles the whole batch "
-            "in a few matrix products, which numpy (or a GPU) runs hundreds of times faster "
-            "than a Python loop: on real data sets that is the difference between minutes and "
-            "days. Write it with operations on whole matrices, no loop over the rows",
-            "loops_over_examples",
-        )
-        failed.costs = costs
-        raise failed
 
 
 def expected_values(stem: str) -> dict:
