@@ -76,7 +76,7 @@ def _gradescope_autograder(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from backprop_course.grading.grade import check_notebook
+    from backprop_course.grading.check import check_notebook
 
     report = check_notebook(args.notebook, timeout=args.timeout, memory_mb=args.memory_mb)
     print(report.summary())

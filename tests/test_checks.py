@@ -1,5 +1,7 @@
 """Do the test helpers name what is wrong, and never print the expected values?"""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,74 @@ def test_a_named_mistake_that_gives_zeros_beats_the_all_zeros_guess():
     with pytest.raises(CheckFailed, match="is all zeros") as info:  # no mistake gives zeros
         checks.check_params({"W": np.full(2, 0.5), "b": np.zeros(2)}, expected)
     assert info.value.code == "zero_gradient"
+
+
+@pytest.mark.parametrize("expected_shape", [(4, 1), (4,)])
+def test_a_column_minus_a_flat_vector_is_named_broadcast(expected_shape):
+    table = np.ones((4, 1)) - np.arange(4.0)  # (4, 1) - (4,) -> (4, 4)
+    for check in (
+        lambda: checks.check_array(table, np.zeros(expected_shape), "delta"),
+        lambda: checks.check_shape(table, expected_shape, "delta"),
+    ):
+        with pytest.raises(CheckFailed) as failed:
+            check()
+        assert failed.value.code == "broadcast_column_row"
+        assert "(4, 4)" in str(failed.value) and "broadcasts" in str(failed.value)
+
+
+def test_a_failed_check_in_a_notebook_shows_no_grader_frames(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("from backprop_course.grading import checks\nchecks.explain_shape_errors()")
+    capsys.readouterr()
+    result = shell.run_cell("checks.check_array([1.0, 3.0], [1.0, 2.0], 'grad')")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # no colours
+    assert not result.success
+    assert "grad: 1 of 2 entries differ" in shown
+    assert "checks.check_array([1.0, 3.0]" in shown  # the notebook's own line
+    assert "_fail" not in shown and "raise CheckFailed" not in shown and "checks.py" not in shown
+
+
+def _looped(X, w):
+    return np.array([x @ w for x in X])
+
+
+def _matrix(X, w):
+    return np.asarray(X, dtype=float) @ w
+
+
+@pytest.mark.parametrize("costs, score", [(None, 1.0), (2, 2.0), (9, 0.0)])
+def test_a_loop_over_the_examples_is_named_and_costs_what_the_test_sets(costs, score):
+    from backprop_course.grading.scoring.testcell import run_test
+
+    source = (
+        "from backprop_course.grading import checks\n"
+        "checks.check_vectorised(f, np.ones((97, 2)), np.ones(2), name='forward', costs=c)\n"
+    )
+    outcome = run_test(source, {"np": np, "f": _looped, "c": costs}, 4.0, "<test>")
+    assert (outcome.score, outcome.code) == (score, "loops_over_examples")
+    assert "one example at a time" in outcome.message and "faster" in outcome.message
+    assert run_test(source, {"np": np, "f": _matrix, "c": costs}, 4.0, "<test>").score == 4.0
+
+
+def test_row_reads_counts_what_the_code_does_not_time():
+    from backprop_course.grading.scoring.in_notebook import row_reads
+
+    X, y = np.ones((101, 2)), np.zeros(101)
+    assert row_reads(lambda X, y: [x for x, _ in zip(X, y, strict=True)], 101, X, y) == 202
+    assert row_reads(lambda X, y: [X[i : i + 1] for i in range(len(X))], 101, X, y) == 101
+    assert row_reads(lambda X, y: (X[:, 0] - y).sum(), 101, X, y) == 0
+
+
+def test_stored_expected_values_are_what_make_computes_today():
+    """Are the public tests' stored numbers up to date (inputs, references and the stored
+    modules agree)? Rewrite them with `python -m backprop_course.grading.scoring.expected.make`."""
+    from pathlib import Path
+
+    from backprop_course.grading.scoring.expected import STEMS, make, values
+
+    here = Path(make.__file__).parent
+    for stem in STEMS:
+        assert (here / f"_{stem[:2]}.py").read_text(encoding="utf-8") == make.text(stem), stem
+        assert values(stem) and set(make.MAKERS) == set(STEMS)

@@ -122,3 +122,10 @@ def test_lab_opens_jupyterlab_on_the_lectures_folder(tmp_path, monkeypatch):
     assert main(["lab"]) == 0
     assert calls[0][1:3] == ["-m", "jupyterlab"]
     assert calls[0][3] == f"--notebook-dir={tmp_path / 'lectures'}"
+
+
+def test_check_on_a_lecture_says_it_has_nothing_to_check_and_fails(capsys):
+    lecture = Path(__file__).resolve().parents[1] / "lectures" / "02_gradient_descent.ipynb"
+    assert main(["check", str(lecture)]) == 2
+    err = capsys.readouterr().err
+    assert "no graded test cells" in err and "exercises/" in err

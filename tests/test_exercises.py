@@ -9,6 +9,7 @@ notebook; several wrong answers whose parts do not depend on each other share on
 
 from __future__ import annotations
 
+import ast
 import atexit
 import functools
 import re
@@ -1154,6 +1155,20 @@ _FIT = (
 )
 MUTANTS["05_matrix_backprop.ipynb"] = [
     (
+        "loss_and_grads",
+        "X = np.asarray(X, dtype=float)\ny = np.asarray(y, dtype=float)\nn = len(X)\nloss = 0.0\n"
+        "grads = {k: np.zeros_like(v, dtype=float) for k, v in params.items()}\n"
+        "for x, t in zip(X, y):\n"
+        "    a1 = np.tanh(x @ params['W1'] + params['b1'])\n    s = float(a1 @ params['W2'][:, 0] + params['b2'][0])\n"
+        "    loss += (np.logaddexp(0.0, s) - t * s) / n\n    d2 = (1 / (1 + np.exp(-s)) - t) / n\n"
+        "    d1 = d2 * params['W2'][:, 0] * (1 - a1**2)\n"
+        "    grads['W1'] += np.outer(x, d1)\n    grads['b1'] += d1\n    grads['W2'] += d2 * a1[:, None]\n    grads['b2'] += d2\n"
+        "return float(loss), grads",
+        "loss_and_grads_tests",
+        "right values, one example at a time in a Python loop",
+        "loops_over_examples",
+    ),
+    (
         "dense_forward",
         "return A_prev @ W",
         "dense_forward_tests",
@@ -1231,6 +1246,16 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "shape_error",
     ),
     (
+        "dense_backward",
+        "delta = np.asarray(delta, dtype=float)\nA_prev = np.asarray(A_prev, dtype=float)\n"
+        "dA, dW, db = np.zeros((len(delta), W.shape[0])), np.zeros(W.shape), np.zeros(W.shape[1])\n"
+        "for i in range(len(delta)):\n    dA[i] = W @ delta[i]\n    dW = dW + np.outer(A_prev[i], delta[i])\n    db = db + delta[i]\n"
+        "return dA, dW, db",
+        "dense_backward_tests",
+        "right values, one example at a time in a Python loop",
+        "loops_over_examples",
+    ),
+    (
         "bce_output_delta",
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn P - y.reshape(-1, 1)",
         "bce_output_delta_tests",
@@ -1249,7 +1274,7 @@ MUTANTS["05_matrix_backprop.ipynb"] = [
         "P = 1.0 / (1.0 + np.exp(-S_out))\nreturn (P - y) / len(y)",
         "bce_output_delta_tests",
         "broadcasts (n, 1) - (n,) to (n, n)",
-        "wrong_shape",
+        "broadcast_column_row",
     ),
     (
         "bce_output_delta",
@@ -1848,10 +1873,21 @@ def _structure(name: str):
     return owner, sources
 
 
+_STAND_IN = re.compile(r"checks\.use_reference\(([^)]*)\)")
+
+
+def stand_ins(source: str) -> set[str]:
+    """The other parts a test cell runs as reference versions (``checks.use_reference``)."""
+    return {n for call in _STAND_IN.findall(source) for n in re.findall(r"\w+", call)}
+
+
 def depends_on(name: str, mutant: tuple) -> set[str]:
-    """Answer cells (other than its own) whose code a wrong answer's target test runs."""
+    """Answer cells (other than its own) whose code a wrong answer's target test runs: the
+    parts the test puts reference versions in for (``checks.use_reference``) are not run."""
     owner, sources = _structure(name)
     answer, code, target, *_ = mutant
+    replaced = stand_ins(sources[target])
+    owner = {f: gid for f, gid in owner.items() if f not in replaced}
     todo = {owner[f] for f in _refs(code + "\n" + sources[target], owner)}
     seen = set()
     while todo:
@@ -1948,11 +1984,134 @@ def test_wrong_answers_earn_nothing_on_the_part_they_break(name):
     rounds = graded(name)[3]
     missed = []
     for group, report in rounds:
-        for answer, _, target, why, _code in group:
+        for answer, _, target, why, code in group:
             part = report.parts[target]
-            if part.points != 0:
+            # a right answer that loops over the examples keeps one point (the default)
+            keeps = 1.0 if code == "loops_over_examples" else 0.0
+            if part.points != keeps:
                 missed.append(f"{answer} [{why}]: {part.points} points on {target}")
     assert not missed, f"{name}: wrong answers that earned points: {missed}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_wrong_answer_costs_points_only_on_its_own_part(name):
+    """Does a submission with wrong answers in some parts score full marks on every other part
+    (the parts a test runs besides its own are the reference ones)?"""
+    lost = []
+    for group, report in graded(name)[3]:
+        targets = {m[2] for m in group}
+        for part, result in report.parts.items():
+            if part not in targets and result.points != result.max_points:
+                broken = ", ".join(sorted({m[0] for m in group}))
+                lost.append(f"{part} lost points with {broken} wrong: {result.message}")
+    assert not lost, f"{name}: {lost}"
+
+
+@functools.cache
+def checked(name: str) -> list:
+    """``check`` (public tests, the notebook as its own source) on every round of wrong answers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from backprop_course.grading.check import check_notebook
+
+    paths = [report.submission for _, report in graded(name)[3]]
+    check = functools.partial(check_notebook, timeout=120)
+    # processes, not threads: Python 3.11's ast.parse is not thread-safe
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        return list(pool.map(check, paths))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_check_and_grade_agree_on_every_wrong_answer(name):
+    """Does a student's `check` give the verdict, code and message the instructor's `grade`
+    gives, for every wrong answer its public tests catch (the rest only hidden tests catch)?"""
+    differ = []
+    for (_group, graded_report), checked_report in zip(graded(name)[3], checked(name), strict=True):
+        for part, result in graded_report.parts.items():
+            if result.in_hidden:
+                continue
+            mine = checked_report.parts[part]
+            if (mine.status, mine.code, mine.message) != (
+                result.status,
+                result.code,
+                result.message,
+            ):
+                differ.append(
+                    f"{part}: grade {result.code} {result.message!r}, check {mine.code} {mine.message!r}"
+                )
+    assert not differ, f"{name}: {differ}"
+
+
+def _operand(node) -> bool:
+    """One operand of a formula: a name, a number, an attribute or item of one, or one turned
+    into an array (``np.asarray(x, dtype=float)``)."""
+    if isinstance(node, ast.Name | ast.Constant):
+        return True
+    if isinstance(node, ast.Attribute | ast.Subscript):
+        return _operand(node.value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        return node.func.attr in ("asarray", "array") and _operand(node.args[0])
+    return False
+
+
+def _skeleton(node) -> str:
+    """A formula with its operands blanked: ``A_t @ W_t + b_t`` and ``X @ W + b`` are one."""
+    if _operand(node):
+        return "_"
+    if isinstance(node, ast.BinOp):
+        return f"({_skeleton(node.left)} {type(node.op).__name__} {_skeleton(node.right)})"
+    if isinstance(node, ast.UnaryOp):
+        return f"({type(node.op).__name__} {_skeleton(node.operand)})"
+    if isinstance(node, ast.Call):
+        return f"{ast.unparse(node.func)}({', '.join(_skeleton(a) for a in node.args)})"
+    return "?"
+
+
+def formulas(source: str) -> dict[str, str]:
+    """The formulas of two or more operations in ``source``: skeleton -> the code."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.BinOp | ast.Call):
+            skeleton = _skeleton(node)
+            ops = len(re.findall(r"\b(Add|Sub|Mult|MatMult|Div|Pow|USub)\b", skeleton))
+            if ops >= 2 and "?" not in skeleton:
+                found.setdefault(skeleton, ast.unparse(node))
+    return found
+
+
+#: An equation with an operation in a message: "S = A_prev W + b", "w_new = w - lr * grad".
+_EQUATION = re.compile(r"\b\w+(\[\w+\])? = [^:;,]*(\w \* \w| [-+] \w|@|/ ?\w)")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_public_tests_hold_numbers_not_the_answers_formulas(name):
+    """Does no public test cell compute an expected value with a formula an answer must write
+    (``A_t @ W_t + b_t``, ``p[k] - 0.5 * g[k]``), and does no message spell an equation out?"""
+    nb = nbformat.read(SOLUTIONS / name, as_version=4)
+    answers = {}
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
+            answers[cell.metadata["nbgrader"]["grade_id"]] = formulas(
+                textwrap.dedent(region.group(1))
+            )
+    found = []
+    for part in test_parts(nb):
+        public = _HIDDEN.sub("", _cells_by_id(nb)[part].source)
+        mine = formulas(public)
+        for answer, theirs in answers.items():
+            found += [
+                f"{part} computes {mine[s]!r}: {answer}'s {code!r}"
+                for s, code in theirs.items()
+                if s in mine
+            ]
+        for node in ast.walk(ast.parse(public)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _EQUATION.search(node.value):
+                    found.append(f"{part}: a message spells out {node.value!r}")
+    assert not found, f"{name}: public tests that give an answer away: {found}"
 
 
 #: Codes that say only that a part failed, not which mistake was made: a plain ``assert``,

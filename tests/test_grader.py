@@ -97,6 +97,43 @@ def test_check_runs_public_tests_of_the_students_own_notebook(tmp_path):
     assert check_notebook(blank, **LIMITS).status == "not attempted"
 
 
+def test_check_and_grade_agree_on_an_answer_that_does_not_parse(tmp_path):
+    broken = submission(tmp_path, "typo", {"scaled_sum": "def scaled_sum(X, c):\n    return c *"})
+    graded, checked = grade(broken), check_notebook(broken, **LIMITS)
+    for report in (graded, checked):
+        part = report.parts["test_scaled_sum"]
+        assert (part.points, part.status) == (0.0, "failed"), part
+        # in the cell's own lines, never IPython's temporary file name
+        assert "SyntaxError" in part.message and "of your answer cell 'scaled_sum'" in part.message
+        assert ".py" not in part.message
+    assert graded.parts["test_scaled_sum"].message == checked.parts["test_scaled_sum"].message
+    assert points(graded) == {**POINTS, "test_scaled_sum": 0.0}
+
+
+def test_a_part_that_fails_through_another_broken_part_names_it(tmp_path):
+    # derivative works through the student's own scaled_sum, which drops its factor c
+    through = (
+        "def derivative(f, x, h=1e-6):\n"
+        "    return scaled_sum(np.array([[f(x + h)], [-f(x - h)]]), 1 / (2 * h))[0]"
+    )
+    wrong_sum = "def scaled_sum(X, c):\n    return np.sum(X, axis=0)"
+    report = grade(
+        submission(tmp_path, "through", {"derivative": through, "scaled_sum": wrong_sum})
+    )
+    part = report.parts["test_derivative"]
+    assert part.points < part.max_points
+    assert "runs your scaled_sum (part 'test_scaled_sum')" in part.message, part.message
+    fine = grade(submission(tmp_path, "through_ok", {"derivative": through}))
+    assert fine.parts["test_derivative"].points == POINTS["test_derivative"]
+
+
+def test_check_on_a_notebook_without_graded_cells_says_so(tmp_path):
+    lecture = tmp_path / "lecture.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), lecture)
+    with pytest.raises(NotebookError, match="no graded test cells"):
+        check_notebook(lecture, **LIMITS)
+
+
 def test_an_invalid_source_is_an_error_naming_the_cell(tmp_path):
     nb = nbformat.read(SOURCE, as_version=4)
     nb.cells[4].metadata.nbgrader["points"] = 0
@@ -250,7 +287,7 @@ def test_an_oversized_submission_is_invalid_without_being_parsed(tmp_path, monke
     assert "a submission may have" in report.messages[0]
 
 
-def test_a_failing_check_that_spans_lines_is_shown_whole():
+def test_a_failing_check_shows_its_message_and_line_not_the_graders_call():
     from backprop_course.grading.scoring.testcell import run_test
 
     source = (
@@ -263,9 +300,9 @@ def test_a_failing_check_that_spans_lines_is_shown_whole():
     )
     outcome = run_test(source, {"got": [1.0, 3.0]}, 2.0, "<test cell>")
     assert outcome.score == 0
-    assert outcome.message.endswith(
-        '(at line 2: checks.check_array(got, [1.0, 2.0], "dense_forward(X, params)",))'
-    ), outcome.message
+    # the check's message stands alone: no grader class name, no internal call text
+    assert outcome.message.endswith("(at line 2 of the test)"), outcome.message
+    assert "CheckFailed" not in outcome.message and "checks." not in outcome.message
     hidden = source.replace("checks.check_array(", "### BEGIN HIDDEN TESTS\nchecks.check_array(")
     hidden += "### END HIDDEN TESTS\n"
     assert run_test(hidden, {"got": [1.0, 3.0]}, 2.0, "<test cell>").message.endswith(

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from backprop_course.grading.boundary.sandbox import Outcome, Sandbox
 from backprop_course.grading.boundary.session import (
+    SETUP_TIMEOUT,
     Proxy,
     RemoteObject,
     Session,
@@ -37,13 +38,17 @@ from backprop_course.grading.format import notebook as nbmod
 from backprop_course.grading.format import regions
 from backprop_course.grading.kernel import wire
 from backprop_course.grading.results import PartResult, SubmissionReport, failed_report
+from backprop_course.grading.scoring import references
 from backprop_course.grading.scoring.answers import (
     Unanswered,
     answer_names,
     names_used,
     student_answers,
+    syntax_error,
 )
 from backprop_course.grading.scoring.forbidden import forbidden_uses
+from backprop_course.grading.scoring.in_notebook import ROWS_PROBE, STAND_IN
+from backprop_course.grading.scoring.kernel_requests import RowsProbe, StandIn, public_only
 from backprop_course.grading.scoring.testcell import run_setup, run_test
 
 #: Default seconds per cell and per call of a student function.
@@ -61,6 +66,16 @@ DEFAULT_MEMORY_MB = 1024.0
 MAX_SUBMISSION_BYTES = 50_000_000
 
 
+#: Modules answers may not use: the references that stand in for other parts during a test,
+#: and the public tests' expected values with the code that computes them.
+GRADER_ONLY = (
+    references.__name__,
+    "backprop_course.grading.scoring.expected",
+    "backprop_course.grading.scoring.expected.make",
+    "backprop_course.grading.scoring.expected.later",
+)
+
+
 class _Grader:
     """State of one grading run: the source, the student's answers, the kernel, the scores."""
 
@@ -68,12 +83,15 @@ class _Grader:
         self.nb = source_nb
         self.name = source_name
         self.public_only = public_only
-        self.forbidden = nbmod.forbidden_modules(source_nb)
+        self.forbidden = (*nbmod.forbidden_modules(source_nb), *GRADER_ONLY)
         self.answer_of: dict[str, str] = {}  # answer name -> answer cell grade_id
         self.answer_state: dict[str, str] = {}  # answer grade_id -> "ok" | "not attempted" | ...
         self.forbidden_msg: dict[str, str] = {}
         self.namespace: dict = {"__name__": "__grading__", "__builtins__": builtins}
         self.last_answer: str | None = None
+        self.answer_code: dict[str, str] = {}  # answer grade_id -> the student's code
+        self.test_of: dict[str, str] = {}  # answer grade_id -> the test part graded after it
+        self.failed_answers: dict[str, bool] = {}  # answer grade_id -> its test lost points
 
     # functions and kernel objects passed from a test to the student's code
     def refs(self, obj):
@@ -119,6 +137,10 @@ class _Grader:
                 self._answer(report, cell, gid, answers, session)
             elif cell_role == "test":
                 report.parts[gid] = self._test(cell, gid, filename, session)
+                if self.last_answer is not None:
+                    self.test_of.setdefault(self.last_answer, gid)
+                    lost = report.parts[gid].points < report.parts[gid].max_points
+                    self.failed_answers[self.last_answer] = lost
         if session.out_of_time:
             message = OUT_OF_TIME.format(bound=session.budget)
             cut = sum(p.message == message for p in report.parts.values())
@@ -144,6 +166,7 @@ class _Grader:
         for name in names:
             self.answer_of[name] = gid
         code = answers.get(gid)
+        self.answer_code[gid] = code or ""
         if code is None:
             outcome = Outcome("error", "NameError", f"answer cell {gid!r} is missing")
             report.messages.append(
@@ -162,6 +185,10 @@ class _Grader:
             )
             report.messages.append(self.forbidden_msg[gid])
         outcome = session.run_cell(code, answer_id=gid)
+        if outcome.status == "error" and outcome.ename in ("SyntaxError", "IndentationError"):
+            where = syntax_error(code, gid)  # in the cell's lines, not IPython's temporary file
+            if where is not None:
+                outcome = Outcome("error", outcome.ename, where)
         stub = code.strip() == regions.replace_solutions(cell.source).strip()
         if stub or (outcome.status == "error" and outcome.ename == "NotImplementedError"):
             self.answer_state[gid] = "not attempted"
@@ -188,12 +215,21 @@ class _Grader:
 
     def _test(self, cell, gid, filename, session) -> PartResult:
         max_points = nbmod.points(cell)
-        source = regions.remove_hidden_tests(cell.source) if self.public_only else cell.source
+        source = public_only(cell.source) if self.public_only else cell.source
         session.usage = Usage()
-        result = run_test(source, self.namespace, max_points, filename)
+        standing_in: set[str] = set()
+        probe = RowsProbe(session)
+        token, probing = STAND_IN.set(StandIn(session, standing_in)), ROWS_PROBE.set(probe)
+        try:
+            result = run_test(source, self.namespace, max_points, filename)
+        finally:
+            STAND_IN.reset(token)
+            ROWS_PROBE.reset(probing)
+            if (standing_in or probe.defined) and session.sandbox.alive:
+                session._run(references.RESTORE_CODE, SETUP_TIMEOUT)
         usage = session.usage
-        answers = {self.answer_of[n] for n in names_used(source) if n in self.answer_of}
-        answers |= {self.answer_of[n] for n in usage.names if n in self.answer_of}
+        used = (names_used(source) | usage.names) - standing_in
+        answers = {self.answer_of[n] for n in used if n in self.answer_of}
         error = result.error
         forbidden = [self.forbidden_msg[a] for a in sorted(answers) if a in self.forbidden_msg]
         if isinstance(error, StudentError) and error.forbidden:
@@ -206,7 +242,8 @@ class _Grader:
         if result.score >= max_points and error is None:
             return PartResult(gid, max_points, max_points, "passed", "")
         if result.score > 0:
-            return PartResult(gid, result.score, max_points, "partial", result.message, result.code)
+            message = self._blame(error, standing_in) + result.message
+            return PartResult(gid, result.score, max_points, "partial", message, result.code)
         stubbed = (isinstance(error, StudentError) and error.not_attempted) or (
             answers and all(self.answer_state.get(a) == "not attempted" for a in answers)
         )
@@ -220,7 +257,35 @@ class _Grader:
             )
         message = result.message or "scored 0"
         code = result.code or "scored_zero"
+        message = self._blame(error, standing_in) + message
         return PartResult(gid, 0.0, max_points, "failed", message, code, result.in_hidden)
+
+    def _blame(self, error, standing_in: set[str]) -> str:
+        """When a failed part runs another part that fails its own test, say so and name it:
+        the test called that part directly, or this part's answer calls it (and the test did
+        not put in its reference version)."""
+        own = self.last_answer
+        other = self.answer_of.get(getattr(error, "answer", None))
+        if isinstance(error, StudentError) and other not in (None, own):
+            part = self.test_of.get(other, other)
+            return f"fails because of part {part!r} ({error.answer}), which it runs: "
+        called = names_used(self.answer_code.get(own, "")) - standing_in
+        broken = sorted(
+            {
+                (self.test_of[self.answer_of[n]], n)
+                for n in called
+                if self.answer_of.get(n) not in (None, own)
+                and self.answer_of[n] in self.test_of
+                and self.failed_answers.get(self.answer_of[n])
+            }
+        )
+        if not broken:
+            return ""
+        names = ", ".join(f"{name} (part {part!r})" for part, name in broken)
+        return (
+            f"this part runs your {names}, which fails its own test: it may fail only because "
+            "of that, so fix that part first; "
+        )
 
 
 def _load_source(source: str | Path):
@@ -327,34 +392,11 @@ def grade_submission(
     return report
 
 
-def check_notebook(
-    path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, memory_mb: float = DEFAULT_MEMORY_MB
-) -> SubmissionReport:
-    """Run the public tests of a student's own notebook and score them (``backprop-course check``).
+def __getattr__(name: str):
+    # ``check`` is ``grade`` of a notebook against itself, in its own module (check.py imports
+    # this one, so it is found on first use)
+    if name == "check_notebook":
+        from backprop_course.grading.check import check_notebook
 
-    The notebook is both source and submission: its answers, its setup and its public test
-    cells (hidden test regions, if any, are skipped). The score is out of the public tests'
-    points; the instructor's grade also counts hidden tests.
-
-    >>> check_notebook("no/such/exercise.ipynb")
-    Traceback (most recent call last):
-    ...
-    backprop_course.grading.format.notebook.NotebookError: no/such/exercise.ipynb: file not found
-    """
-    nb = _load_source(path)
-    # a student's own notebook may be a link (grading refuses links: they could name others')
-    own = Path(path).resolve() if Path(path).is_symlink() else path
-    report = grade_submission(
-        path, own, timeout=timeout, memory_mb=memory_mb, public_only=True, _source_nb=nb
-    )
-    hidden = [
-        c
-        for c in nb.cells
-        if nbmod.role(c) == "test"
-        and regions.has_marker(c.source, regions.BEGIN_HIDDEN, regions.END_HIDDEN)
-    ]
-    note = "public tests only: the instructor's grade also runs hidden tests"
-    if hidden:
-        note += f" ({len(hidden)} part(s) here contain hidden tests that were skipped)"
-    report.messages.insert(0, note)
-    return report
+        return check_notebook
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,11 +24,8 @@ backprop_course.grading.report.ReportInputError: no/such/folder: no such folder;
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
 import json
-import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -42,14 +39,31 @@ EXPECTED = (
     "expected the --out folder of `backprop-course grade` (grades.csv and one "
     "<submission>.json per submission)"
 )
-#: Codes that are not a mistake in the answer: counted in their own sections of the report.
-NOT_MISTAKES = (
-    "not_attempted",
+#: Codes of operational failures: the code did not run to a verdict (timed out, crashed,
+#: numpy refused its shapes, the file was unreadable). Nothing to re-teach from the count
+#: alone: the report lists them in their own section, with the part they hit.
+OPERATIONAL = (
+    "timeout",
+    "kernel_died",
+    "shape_error",
     "submission_timeout",
     "invalid_submission",
     "symlink_refused",
     "grader_failed",
 )
+#: Codes that are not a mistake in the answer: counted in their own sections of the report.
+NOT_MISTAKES = ("not_attempted", *OPERATIONAL)
+
+
+def operational(code: str) -> bool:
+    """Whether ``code`` is an operational failure (also: the student's code raised).
+
+    >>> operational("timeout"), operational("raised:TypeError"), operational("transposed")
+    (True, True, False)
+    """
+    return code in OPERATIONAL or code.startswith("raised:")
+
+
 #: Codes of a submission that did not run to the end: listed under "timed out or failed to run".
 RUN_FAILURES = (
     "timeout",
@@ -105,7 +119,7 @@ def code_label(code: str) -> str:
 def short_message(message: str, limit: int = _EXAMPLE_CHARS) -> str:
     """A message cut short for an example: no exception name, no test line, at most ``limit``.
 
-    >>> short_message("CheckFailed: dW looks transposed (at line 3: check(dW, ...))")
+    >>> short_message("dW looks transposed (at line 3 of the test)")
     'dW looks transposed'
     >>> short_message("x" * 200, limit=10)
     'xxxxxxxxx…'
@@ -209,16 +223,6 @@ def load_folder(folder: str | Path) -> tuple[list[tuple[str, dict]], list[str], 
     return reports, parts, edited
 
 
-def _histogram_bins(max_points: float, values) -> np.ndarray:
-    if (
-        float(max_points).is_integer()
-        and max_points <= 25
-        and all(float(v).is_integer() for v in values)
-    ):
-        return np.arange(-0.5, max_points + 1.0)
-    return np.linspace(0.0, max_points if max_points > 0 else 1.0, 11)
-
-
 def summarise(folder: str | Path) -> dict:
     """The numbers the report shows, as plain data (the page embeds them as JSON).
 
@@ -228,7 +232,9 @@ def summarise(folder: str | Path) -> dict:
     first: ``code``, ``label``, ``count``, ``share`` of the class,
     ``after_earlier_failure`` (how many of them failed a part above too), ``example``,
     ``submissions``)), ``not_attempted`` (parts, most often not attempted first),
-    ``run_failures`` (submissions that timed out or failed to run), ``reteach`` (mistakes of
+    ``run_failures`` (submissions that timed out or failed to run), ``operational`` (per part
+    and code, the operational failures: timeouts, crashes, shape errors; also per part),
+    ``reteach`` (mistakes of
     students who passed every part above, most frequent first; ``first`` counts them) and
     ``students`` (id, status, points per part, total, codes per part), ``edited_in_csv`` (ids
     whose ``grades.csv`` row differs from their JSON: the report shows the JSON's scores).
@@ -258,7 +264,20 @@ def summarise(folder: str | Path) -> dict:
                 "submissions": names,
             }
             for code, names in sorted(by_code.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-            if code not in NOT_MISTAKES
+            if code not in NOT_MISTAKES and not operational(code)
+        ]
+        ops = [
+            {
+                "grade_id": gid,
+                "code": code,
+                "label": code_label(code),
+                "count": len(names),
+                "share": len(names) / n,
+                "example": short_message(messages[code].most_common(1)[0][0]),
+                "submissions": names,
+            }
+            for code, names in sorted(by_code.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+            if operational(code) and code != "invalid_submission"
         ]
         failed_before |= {
             name for name, r in results.items() if r["status"] in ("failed", "partial", "forbidden")
@@ -279,6 +298,7 @@ def summarise(folder: str | Path) -> dict:
                     r["status"] == "failed" and bool(r.get("in_hidden")) for r in results.values()
                 ),
                 "mistakes": mistakes,
+                "operational": ops,
             }
         )
     not_attempted = [
@@ -330,260 +350,14 @@ def summarise(folder: str | Path) -> dict:
         "parts": summary_parts,
         "not_attempted": not_attempted,
         "run_failures": run_failures,
+        "operational": sorted(
+            (o for p in summary_parts for o in p["operational"]),
+            key=lambda o: (-o["count"], parts.index(o["grade_id"]), o["code"]),
+        ),
         "reteach": reteach[:6],
         "students": students,
         "edited_in_csv": edited,
     }
-
-
-# --- figures (matplotlib, Agg, no pyplot: as explore.py draws the widgets' figures) ----------
-
-
-def _png(fig) -> str:
-    from backprop_course.plots import figure_png
-
-    return "data:image/png;base64," + base64.b64encode(figure_png(fig, dpi=90)).decode("ascii")
-
-
-def _figure(width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _hist(ax, scores, max_points: float, title: str, color: str) -> None:
-    ax.hist(scores, bins=_histogram_bins(max_points, scores), color=color, edgecolor="white")
-    ax.set_title(title, fontsize=10)
-    ax.set_xlim(-0.6, max_points + 0.6)
-    if float(max_points).is_integer() and max_points <= 12:
-        ax.set_xticks(np.arange(max_points + 1))
-    ax.set_xlabel("points", fontsize=9)
-    ax.set_ylabel("submissions", fontsize=9)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.tick_params(labelsize=8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def total_figure(summary: dict):
-    """Histogram of the class's total scores."""
-    from backprop_course.plots.curves import CLASS_COLORS
-
-    fig = _figure(5.0, 2.9)
-    ax = fig.subplots()
-    totals = [s["total"] for s in summary["students"]]
-    title = f"total (out of {summary['max_total']:g})"
-    _hist(ax, totals, summary["max_total"], title, CLASS_COLORS[0])
-    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.18, top=0.88)
-    return fig
-
-
-def parts_figure(summary: dict):
-    """One histogram of the points per part, side by side."""
-    from backprop_course.plots.curves import CLASS_COLORS
-
-    parts = summary["parts"]
-    cols = min(len(parts), 3)
-    rows = math.ceil(len(parts) / cols)
-    fig = _figure(3.2 * cols, 2.4 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax, part in zip(axes, parts, strict=False):
-        title = f"{part['grade_id']} (/{part['max_points']:g})"
-        _hist(ax, part["scores"], part["max_points"], title, CLASS_COLORS[2])
-    for ax in axes[len(parts) :]:
-        ax.set_visible(False)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.3, hspace=0.7)
-    return fig
-
-
-_OUTCOME_COLORS = {
-    "passed": "#2ca02c",
-    "partial": "#bcbd22",
-    "failed": "#d62728",
-    "not attempted": "#c7c7c7",
-    "forbidden": "#9467bd",
-}
-
-
-def outcomes_figure(summary: dict):
-    """Per part, the share of the class that passed, got partial credit, failed, ..."""
-    parts = summary["parts"]
-    fig = _figure(6.6, max(2.9, 0.45 * len(parts) + 1.1))
-    ax = fig.subplots()
-    y = np.arange(len(parts))[::-1]
-    left = np.zeros(len(parts))
-    for status in PART_STATUSES:
-        share = np.array([p["outcomes"][status] / summary["n"] for p in parts])
-        if share.any():
-            ax.barh(y, share, left=left, color=_OUTCOME_COLORS[status], label=status, height=0.7)
-        left += share
-    ax.set_yticks(y, [p["grade_id"] for p in parts], fontsize=9)
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.tick_params(labelsize=8)
-    ax.set_title("outcome per part (share of the class)", fontsize=10)
-    ax.legend(ncols=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
-    fig.subplots_adjust(left=0.27, right=0.98, bottom=0.3, top=0.85)
-    return fig
-
-
-# --- the page ------------------------------------------------------------------------------
-
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222;padding:0 1em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
-td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right}th{background:#f4f4f4}
-#students th{cursor:pointer;user-select:none}#students th[aria-sort=ascending]::after{content:" ▲"}
-#students th[aria-sort=descending]::after{content:" ▼"}
-code{background:#f4f4f4;padding:0 .2em}.ex{color:#555;font-size:.9em}.bad{color:#b00}
-.reteach li{margin:.3em 0}img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:.5em}
-.wide{overflow-x:auto}
-"""
-
-# sorts #students by the clicked column: numbers numerically (data-v), text by locale
-_JS = """
-document.querySelectorAll("#students th").forEach((th, col) => th.addEventListener("click", () => {
-  const body = th.closest("table").tBodies[0];
-  const dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-  th.closest("tr").querySelectorAll("th").forEach(h => h.removeAttribute("aria-sort"));
-  th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
-  const key = tr => tr.cells[col].dataset.v ?? tr.cells[col].textContent;
-  const numeric = th.classList.contains("num");
-  const rows = Array.from(body.rows).sort((a, b) => dir * (numeric
-    ? Number(key(a)) - Number(key(b)) : key(a).localeCompare(key(b))));
-  rows.forEach(r => body.appendChild(r));
-}));
-"""
-
-
-def _pct(share: float) -> str:
-    return f"{100 * share:.0f}%"
-
-
-def render_html(summary: dict) -> str:
-    """The report page for :func:`summarise`'s ``summary`` (self-contained HTML)."""
-    e = html.escape
-    n = summary["n"]
-    out = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Class report: {e(Path(summary['source']).name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>Class report: {e(Path(summary['source']).name)}</h1>",
-        f"<p>{n} submissions graded against <code>{e(summary['source'])}</code>; "
-        f"{len(summary['parts'])} parts, {summary['max_total']:g} points. Mistakes are counted "
-        "by the grader's diagnosis code; the example is the most common message for it.</p>",
-    ]
-    if summary["edited_in_csv"]:
-        ids = ", ".join(summary["edited_in_csv"][:10])
-        out.append(
-            f"<p class='bad'>grades.csv differs from the grader's JSON reports for "
-            f"{len(summary['edited_in_csv'])} submission(s) ({e(ids)}; edited by hand?): this "
-            "report shows the scores the grader recorded in the JSON files.</p>"
-        )
-    out.append("<h2>What to re-teach first</h2>")
-    if summary["reteach"]:
-        out.append("<ol class='reteach'>")
-        for m in summary["reteach"]:
-            also = m["after_earlier_failure"]
-            later = f"; {also} more after failing a part above" if also else ""
-            out.append(
-                f"<li><b>{e(m['grade_id'])}</b>: {_pct(m['first'] / n)} ({m['first']} of {n}"
-                f"{later}) <code>{e(m['code'])}</code>: {e(m['label'])}"
-                f" <span class='ex'>e.g. “{e(m['example'])}”</span></li>"
-            )
-        out.append("</ol>")
-    else:
-        out.append("<p>No mistakes: every attempted part passed.</p>")
-    out.append(
-        "<p class='ex'>Counted once, where a student's first failure is; the same student's "
-        "failures in later parts (often parts that call the broken function) are in the "
-        "per-part tables below.</p>"
-    )
-    out += [
-        "<h2>Scores</h2>",
-        "<div class='row'>",
-        f"<img alt='histogram of total scores' src='{_png(total_figure(summary))}'>",
-        f"<img alt='outcome per part' src='{_png(outcomes_figure(summary))}'>",
-        "</div>",
-        f"<img alt='histograms of points per part' src='{_png(parts_figure(summary))}'>",
-        "<h2>Mistakes per part</h2>",
-    ]
-    for p in summary["parts"]:
-        o = p["outcomes"]
-        hidden = f" ({p['hidden_only']} only in hidden tests)" if p["hidden_only"] else ""
-        out.append(
-            f"<h3>{e(p['grade_id'])} <small>(mean {p['mean']:.2f} of {p['max_points']:g}; "
-            f"{o['passed']} passed, {o['partial']} partial, {o['failed']} failed{hidden}, "
-            f"{o['not attempted']} not attempted, {o['forbidden']} forbidden)</small></h3>"
-        )
-        if not p["mistakes"]:
-            unread = o["failed"] + o["partial"]
-            note = f" ({unread} could not be graded: see below)" if unread else ""
-            out.append(f"<p>No mistakes in the answers{note}.</p>")
-            continue
-        out.append(
-            "<table class='mistakes'><tr><th>mistake</th><th>code</th><th class='num'>count"
-            "</th><th class='num'>share</th><th class='num'>of them failed a part above</th>"
-            "<th>example</th></tr>"
-        )
-        for m in p["mistakes"]:
-            out.append(
-                f"<tr><td>{e(m['label'])}</td><td><code>{e(m['code'])}</code></td>"
-                f"<td class='num'>{m['count']}</td><td class='num'>{_pct(m['share'])}</td>"
-                f"<td class='num'>{m['after_earlier_failure']}</td>"
-                f"<td class='ex'>{e(m['example'])}</td></tr>"
-            )
-        out.append("</table>")
-    out.append("<h2>Parts most often not attempted</h2>")
-    if summary["not_attempted"]:
-        out.append("<table><tr><th>part</th><th class='num'>not attempted</th></tr>")
-        for p in summary["not_attempted"]:
-            out.append(
-                f"<tr><td>{e(p['grade_id'])}</td><td class='num'>{p['count']} of {n} "
-                f"({_pct(p['share'])})</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p>Every part was attempted by every submission.</p>")
-    out.append("<h2>Submissions that timed out or failed to run</h2>")
-    if summary["run_failures"]:
-        out.append("<table><tr><th>submission</th><th>what</th><th>parts</th><th>note</th></tr>")
-        for f in summary["run_failures"]:
-            labels = "; ".join(f"{code_label(c)} (<code>{e(c)}</code>)" for c in f["codes"])
-            out.append(
-                f"<tr><td>{e(f['submission'])}</td><td class='bad'>{labels}</td>"
-                f"<td>{e(', '.join(f['parts']))}</td><td class='ex'>{e(f['note'])}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p>None: every submission ran to the end within its limits.</p>")
-    gids = [p["grade_id"] for p in summary["parts"]]
-    out.append("<h2>Students</h2><p>Click a column header to sort.</p>")
-    out.append("<div class='wide'><table id='students'>")
-    out.append("<thead><tr><th>submission</th><th>status</th>")
-    out += [f"<th class='num'>{e(g)}</th>" for g in gids]
-    out.append("<th class='num'>total</th><th>mistakes</th></tr></thead><tbody>")
-    for s in summary["students"]:
-        cells = [f"<td title='{e(s['submission'])}'>{e(s['id'])}</td><td>{e(s['status'])}</td>"]
-        for g in gids:
-            code = s["codes"][g]
-            tip = f" title='{e(code)}'" if code else ""
-            points = f"{s['points'][g]:g}"
-            cells.append(f"<td class='num' data-v='{points}'{tip}>{points}</td>")
-        codes = ", ".join(sorted({c for c in s["codes"].values() if c}))
-        cells.append(f"<td class='num' data-v='{s['total']:g}'>{s['total']:g}</td>")
-        cells.append(f"<td>{e(codes)}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table></div>")
-    data = json.dumps(summary, sort_keys=True).replace("</", "<\\/")
-    out.append(f"<script type='application/json' id='summary'>{data}</script>")
-    out.append(f"<script>{_JS}</script></body></html>")
-    return "\n".join(out) + "\n"
 
 
 def write_report(
@@ -611,6 +385,8 @@ def write_report(
         raise ReportInputError(f"{out} is a folder; expected the path of an .html file")
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists; choose another --out or pass --overwrite")
+    from backprop_course.grading.report_page import render_html
+
     page = render_html(summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

@@ -10,6 +10,7 @@ uses it.
 from __future__ import annotations
 
 import ast
+import re
 
 from backprop_course.grading.boundary.sandbox import Outcome
 from backprop_course.grading.boundary.session import student_error as _student_error
@@ -49,9 +50,22 @@ def answer_names(source: str) -> list[str]:
         for stmt in ast.parse(source).body:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 imported.update(a.asname or a.name.split(".")[0] for a in stmt.names)
-    except SyntaxError:
-        return []
+    except SyntaxError:  # a student's own notebook (``check``): its top-level defs, by text
+        return list(dict.fromkeys(re.findall(r"^(?:async +)?(?:def|class) +(\w+)", source, re.M)))
     return [n for n in nbmod.defined_names(source) if n not in imported]
+
+
+def syntax_error(code: str, gid: str) -> str | None:
+    """Where an answer cell does not parse, in the cell's own line numbers (IPython's message
+    names a temporary file instead); None when it parses here (IPython syntax, e.g. magics)."""
+    from backprop_course.grading.scoring.testcell import python_only
+
+    try:
+        compile(python_only(code), f"answer cell {gid!r}", "exec")
+    except SyntaxError as exc:
+        line = f" (line {exc.lineno} of your answer cell {gid!r})" if exc.lineno else ""
+        return f"{exc.msg}{line}"
+    return None
 
 
 def names_used(source: str) -> set[str]:

@@ -58,7 +58,7 @@ def failure_code(exc: BaseException) -> str:
     return f"error:{type(exc).__name__}"
 
 
-def _python_only(source: str) -> str:
+def python_only(source: str) -> str:
     """Drop IPython magics and shell escapes (``%...``, ``!...``): they mean nothing here."""
     lines = []
     for line in source.splitlines():
@@ -90,7 +90,7 @@ def _private_copy(value):
 def run_setup(source: str, namespace: dict, filename: str) -> BaseException | None:
     """Execute a setup cell in ``namespace`` (its prints discarded); return its exception."""
     try:
-        code = compile(_python_only(source), filename, "exec")
+        code = compile(python_only(source), filename, "exec")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             exec(code, namespace)
     except Exception as exc:
@@ -115,24 +115,34 @@ def _where(exc: BaseException, filename: str, source: str) -> str:
         return IN_HIDDEN
     lines = source.splitlines()[lineno - 1 : last] if lineno else []
     text = " ".join(line.strip() for line in lines).replace("( ", "(").replace(" )", ")")
-    return f"at line {lineno}: {text}" if text else f"at line {lineno}"
+    # a check's own message says it all: its call (the grader's code) is noise
+    if isinstance(exc, CheckFailed) or text.startswith(("checks.", "assert ")) or len(text) > 80:
+        return f"at line {lineno} of the test"
+    return f"at line {lineno} of the test: {text}" if text else f"at line {lineno} of the test"
 
 
 def describe_error(exc: BaseException, where: str) -> str:
-    """One line: exception type and message, and ``where`` in the test it happened
-    (:func:`_where`)."""
+    """One line for the student: what went wrong, and ``where`` in the test (:func:`_where`).
+
+    A check's message is meant for the student and stands alone; the student's own exception
+    is told as ``name: Type: message``; no grader class name (``CheckFailed``,
+    ``StudentValueError``) appears.
+    """
     if where == IN_HIDDEN and hasattr(exc, "brief"):
         return f"{exc.brief()} ({where})"
     text = str(exc).strip()
-    name = type(exc).__name__
-    message = f"{name}: {text}" if text else name
+    if isinstance(exc, CheckFailed | StudentError):
+        message = text or exc.code
+    else:
+        name = type(exc).__name__
+        message = f"{name}: {text}" if text else name
     return f"{message} ({where})" if where else message
 
 
 def run_test(source: str, namespace: dict, points: float, filename: str) -> TestOutcome:
     """Run one test cell in a copy of ``namespace`` and score it out of ``points``."""
     try:
-        tree = ast.parse(_python_only(source), filename)
+        tree = ast.parse(python_only(source), filename)
     except SyntaxError as exc:
         return TestOutcome(0.0, exc, f"the test cell does not parse: {exc}", "test_error")
     last = None
@@ -146,7 +156,13 @@ def run_test(source: str, namespace: dict, points: float, filename: str) -> Test
     except Exception as exc:
         where = _where(exc, filename, source)
         message = describe_error(exc, where)
-        return TestOutcome(0.0, exc, message, failure_code(exc), where == IN_HIDDEN)
+        score = 0.0
+        if isinstance(exc, CheckFailed) and exc.code == "loops_over_examples":
+            # a right answer that loops: worth what the test sets (default: one point)
+            costs = getattr(exc, "costs", None)
+            costs = points - 1.0 if costs is None else float(costs)
+            score = min(max(points - costs, 0.0), points)
+        return TestOutcome(score, exc, message, failure_code(exc), where == IN_HIDDEN)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         score = float(value)
         if not math.isfinite(score):
