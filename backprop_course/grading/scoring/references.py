@@ -154,13 +154,41 @@ def functions(names) -> dict:
     return {n: globals()[n] for n in _known(names)}
 
 
-def kernel_code(names) -> str:
-    """Source text that binds ``names`` to the references in a kernel's namespace (run as a
-    cell), saving what they were; :func:`restore_code` puts them back."""
+def _source_of(names) -> str:
+    """The source of the references ``names`` and of the module-level helpers they use (with
+    the module's imports), and nothing else: a reference's ``__globals__`` in the kernel then
+    holds no other part's reference, which an answer could otherwise fetch through it and
+    return as its own."""
+    import ast
     import inspect
     import sys
 
     source = inspect.getsource(sys.modules[__name__])
+    tree = ast.parse(source)
+    defs = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    wanted, todo = [], list(names)
+    while todo:
+        name = todo.pop()
+        if name in wanted:
+            continue
+        wanted.append(name)
+        used = {n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name)}
+        todo += sorted(used & defs.keys())
+    chosen = [n for n in tree.body if n in imports or getattr(n, "name", None) in wanted]
+    return "\n\n".join(ast.get_source_segment(source, n) for n in chosen) + "\n"
+
+
+def kernel_code(names) -> str:
+    """Source text that binds ``names`` to the references in a kernel's namespace (run as a
+    cell), saving what they were; :func:`restore_code` puts them back. Only the source of these
+    references (and their helpers) goes into the kernel.
+
+    >>> code = kernel_code(["dense_forward"])
+    >>> "def dense_forward" in code, "def loss_and_grads" in code
+    (True, False)
+    """
+    source = _source_of(_known(names))
     return (
         "def __backprop_course_bind__(ns, names, source):\n"
         "    saved = ns.setdefault('__backprop_course_saved__', {})\n"
