@@ -2091,8 +2091,8 @@ def test_public_tests_hold_numbers_not_the_answers_formulas(name):
     (``A_t @ W_t + b_t``, ``p[k] - 0.5 * g[k]``), and does no message spell an equation out?"""
     nb = nbformat.read(SOLUTIONS / name, as_version=4)
     answers = {}
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
+    for cell in nb.cells:  # code answers (a solution's discussion cells are markdown)
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
             region = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S)
             answers[cell.metadata["nbgrader"]["grade_id"]] = formulas(
                 textwrap.dedent(region.group(1))

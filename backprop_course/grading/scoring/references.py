@@ -111,6 +111,38 @@ def loss_and_grads(params, X, y):
     }
 
 
+# -- exercise 3: the chain's gradients, their products made with the mul they are handed -------
+def _chain_factors(ws, x):
+    ws = np.asarray(ws, dtype=float)
+    z = np.empty(len(ws) + 1)
+    z[0] = x
+    for t in range(len(ws)):
+        z[t + 1] = np.tanh(ws[t] * z[t])
+    return (1 - z[1:] ** 2) * ws, (1 - z[1:] ** 2) * z[:-1]
+
+
+def naive_chain_gradients(ws, x, mul):
+    g, h = _chain_factors(ws, x)
+    grads = np.empty(len(g))
+    for t in range(len(g)):
+        prod = h[t]
+        for s in range(t + 1, len(g)):
+            prod = mul(prod, g[s])
+        grads[t] = prod
+    return grads
+
+
+def backprop_chain_gradients(ws, x, mul):
+    g, h = _chain_factors(ws, x)
+    grads = np.empty(len(g))
+    m = 1.0
+    for t in range(len(g) - 1, -1, -1):
+        grads[t] = m * h[t]
+        if t > 0:
+            m = mul(m, g[t])
+    return grads
+
+
 # -- exercise 6 -------------------------------------------------------------------------------
 def minibatch_indices(n, batch_size, seed):
     order = np.random.default_rng(seed).permutation(n)
@@ -132,7 +164,7 @@ def init_params(sizes, seed):
 
 #: The parts that have a reference, by name.
 NAMES = (
-    "signed_distance sgd_update sigmoid_prime output_delta hidden_delta backprop_one_example "
+    "signed_distance sgd_update naive_chain_gradients backprop_chain_gradients sigmoid_prime output_delta hidden_delta backprop_one_example "
     "batch_gradients dense_forward dense_backward bce_output_delta loss_and_grads "
     "minibatch_indices sgd_step init_params"
 ).split()
