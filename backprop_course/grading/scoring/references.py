@@ -164,7 +164,8 @@ def init_params(sizes, seed):
 
 #: The parts that have a reference, by name.
 NAMES = (
-    "signed_distance sgd_update naive_chain_gradients backprop_chain_gradients sigmoid_prime output_delta hidden_delta backprop_one_example "
+    "signed_distance sgd_update naive_chain_gradients backprop_chain_gradients "
+    "sigmoid_prime output_delta hidden_delta backprop_one_example "
     "batch_gradients dense_forward dense_backward bce_output_delta loss_and_grads "
     "minibatch_indices sgd_step init_params"
 ).split()
