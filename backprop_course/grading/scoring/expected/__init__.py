@@ -24,6 +24,7 @@ import numpy as np
 STEMS = (
     "01_perceptron",
     "02_gradient_descent",
+    "03_naive_gradients",
     "04_backprop_derivation",
     "05_matrix_backprop",
     "06_training_with_sgd",

@@ -119,9 +119,47 @@ def _ex02() -> dict:
     }
 
 
+def _ex03() -> dict:
+    """The public chain of Parts 3 and 4 (ws_t, x = 0.8): what each typical mistake gives."""
+    ws, x = np.array([0.9, -1.2, 0.7, 1.1]), 0.8
+
+    def factors(at_output=False, previous_layer=False, no_derivative=False):
+        z = [x]
+        for w in ws:
+            z.append(np.tanh(w * z[-1]))
+        z = np.array(z)
+        d = 1 - (np.tanh(z[1:]) if at_output else z[:-1] if previous_layer else z[1:]) ** 2
+        if no_derivative:
+            d = np.ones_like(d)
+        return d * ws, d * z[:-1]
+
+    def products(g, h, start=1):
+        return np.array([h[t] * np.prod(g[t + start :]) for t in range(len(h))])
+
+    g, h = factors()
+    g_early, h_early = factors(previous_layer=True)
+    return {
+        "chain": {
+            "mistakes": _mistakes(
+                [
+                    ("wrong_sign", -products(g, h)),
+                    ("includes_g_t", products(g, h, start=0)),
+                    ("off_by_one_layer", products(g_early, h_early)),
+                    ("off_by_one_layer", products(g_early, h)),
+                    ("derivative_at_z", products(*factors(at_output=True))),
+                    ("missing_activation_derivative", products(*factors(no_derivative=True))),
+                    ("missing_activation_derivative", products(g, factors(no_derivative=True)[1])),
+                    ("skips_a_weight", np.r_[0.0, products(g, h)[1:]]),
+                ]
+            )
+        }
+    }
+
+
 MAKERS = {
     "01_perceptron": _ex01,
     "02_gradient_descent": _ex02,
+    "03_naive_gradients": _ex03,
     "04_backprop_derivation": _ex04,
     "05_matrix_backprop": _ex05,
     "06_training_with_sgd": _ex06,
