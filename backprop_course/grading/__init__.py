@@ -5,25 +5,35 @@ The folders follow the trust boundary: which code runs where, and what it may be
 ``format/``: the notebook format, pure functions of notebook text (run anywhere)
     ``regions`` (nbgrader's ``### BEGIN/END SOLUTION`` and ``HIDDEN TESTS`` markers),
     ``notebook`` (reading notebooks, each cell's role, validating nbgrader metadata),
-    ``build`` (exercises from solutions: ``backprop-course build-exercises``).
+    ``build`` (exercises from solutions: ``backprop-course build-exercises``), ``mangled``
+    (answer cells found again in notebooks an editor stripped of metadata, or refused by name).
 ``kernel/``: what runs *inside the student's kernel*, sent there as source text
-    ``kernel_side`` (the launcher that confines the process, the audit hook that seals it, the
-    helper that calls the student's functions) and ``wire`` (the strict plain-data codec;
-    the grader decodes with the same code). Nothing a kernel sends back is trusted.
+    ``confine`` (what the kernel may read: the allow-list, enforced by Landlock), ``audit``
+    and ``seal`` (the audit hook that enforces it and the rest everywhere), ``namespace`` (a
+    private /tmp where mount namespaces are allowed), ``kernel_side`` (the launcher and the
+    helper that calls the student's functions), ``shapes`` (numpy's shape errors in the
+    student's names) and ``wire`` (the strict plain-data codec; the grader decodes with the
+    same code). Nothing a kernel sends back is trusted.
 ``boundary/``: the grader's side of the boundary, driving one kernel
-    ``sandbox`` (one limited kernel: timeouts, memory cap, crash detection) and ``session``
-    (replays after a crash; proxies through which tests call the student's functions).
+    ``sandbox`` (one limited kernel: timeouts, memory cap, crash detection), ``session``
+    (replays after a crash; proxies through which tests call the student's functions) and
+    ``errors``.
 ``scoring/``: runs *in the grader's process*, on plain data decoded from the kernel
     ``answers`` (which submission cells are answers), ``testcell`` (setup and test cells run
     here, partial credit), ``writeback`` (in-place changes mirrored into the test's objects),
-    ``forbidden`` (answers that import the course's own implementation) and ``checks`` (the
-    feedback helpers test cells call; also imported in students' kernels, so it needs only
-    numpy). Notebooks import it as ``from backprop_course.grading import checks``.
+    ``forbidden`` (answers that import the course's own implementation), ``checks`` (the
+    feedback helpers test cells call, with ``diagnosis``, ``in_notebook`` and ``counters``;
+    also imported in students' kernels, so it needs only numpy; notebooks import it as
+    ``from backprop_course.grading import checks``), ``references`` and ``kernel_requests``
+    (other parts' reference versions, bound in the kernel for one test), ``expected/`` (the
+    public tests' numbers, stored as data).
 On top, in the grader's process:
-    ``grade`` (one submission: ``grade_submission``, ``check_notebook``), ``batch`` (a class
+    ``grade`` (one submission: ``grade_submission``), ``check`` (public tests only:
+    ``check_notebook``), ``batch`` (a class
     in parallel: ``grade_batch``), ``results`` (per-submission results and the files they
     are written to: JSON, ``grades.csv``, Gradescope's ``results.json``) and ``report`` (a
-    class's HTML report from those files: ``write_report``, ``backprop-course report``).
+    class's HTML report from those files, with ``report_page``: ``write_report``,
+    ``backprop-course report``).
 
 Everything is imported on first use: importing ``checks`` in a student's kernel must not pull
 in nbformat (whose JSON-schema stack takes seconds to import).

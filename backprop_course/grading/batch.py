@@ -198,7 +198,7 @@ def grade_batch(
     if (out_dir / "grades.csv").exists() and not overwrite:
         raise FileExistsError(
             f"{out_dir / 'grades.csv'} already exists from an earlier run; choose another "
-            "output folder or pass --overwrite (overwrite=True) to replace its results"
+            "output folder or pass --overwrite to replace its results"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     ids = submission_ids(subs)
