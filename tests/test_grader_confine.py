@@ -54,7 +54,7 @@ def test_an_editor_backup_in_the_package_is_not_readable(tmp_path):
     assert sorted(folders) == [str(package), str(package / "__pycache__")]
 
 
-def test_the_hook_alone_enforces_the_allow_list():
+def test_the_hook_alone_enforces_the_allow_list(tmp_path):
     """Without Landlock (other systems), the audit hook refuses the same reads."""
     code = textwrap.dedent(
         f"""
@@ -83,8 +83,8 @@ def test_the_hook_alone_enforces_the_allow_list():
         f"/proc/{os.getpid()}/environ",
     ]
     run = subprocess.run(
-        [sys.executable, "-c", code, *paths], capture_output=True, text=True, cwd="/tmp"
-    )
+        [sys.executable, "-c", code, *paths], capture_output=True, text=True, cwd=tmp_path
+    )  # the scratch folder is a fresh one (not /tmp, which may hold the checkout: CI's does)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == ["read"] * 3 + ["refused"] * 4
 
