@@ -144,10 +144,13 @@ def test_the_honest_solution_keeps_full_marks(graded):
     assert {gid: p.points for gid, p in report.parts.items()} == FULL, report.summary()
 
 
-#: Parts an attack loses besides the naive one and the log-log one: replacing the counted
-#: multiply's class for the whole kernel silences every later counter (its own loss).
+#: Parts an attack loses besides the naive one: replacing the counted multiply's class for the
+#: whole kernel silences every later counter (its own loss), the log-log part's measurement of
+#: the reference chains included. The other attacks keep the log-log part, which is graded on
+#: loglog_slope alone (issue 21: the chains it measures are the references).
 ALSO_LOST = {
     "replaces_the_counted_class": {
+        SLOPE,
         "backprop_chain_gradients_tests",
         "train_with_finite_differences_tests",
     }
@@ -157,7 +160,7 @@ ALSO_LOST = {
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_faking_the_naive_cost_earns_nothing(graded, name):
     report = graded[name]
-    lost = {NAIVE, SLOPE} | ALSO_LOST.get(name, set())
+    lost = {NAIVE} | ALSO_LOST.get(name, set())
     expected = {gid: (0.0 if gid in lost else pts) for gid, pts in FULL.items()}
     assert {gid: p.points for gid, p in report.parts.items()} == expected, report.summary()
 

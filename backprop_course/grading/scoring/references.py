@@ -162,12 +162,19 @@ def init_params(sizes, seed):
     return params
 
 
+# -- exercise 7 -------------------------------------------------------------------------------
+def softmax_ce_delta(S, Y):
+    S = np.asarray(S, dtype=float)
+    E = np.exp(S - S.max(axis=1, keepdims=True))
+    return (E / E.sum(axis=1, keepdims=True) - np.asarray(Y, dtype=float)) / S.shape[0]
+
+
 #: The parts that have a reference, by name.
 NAMES = (
     "signed_distance sgd_update naive_chain_gradients backprop_chain_gradients "
     "sigmoid_prime output_delta hidden_delta backprop_one_example "
     "batch_gradients dense_forward dense_backward bce_output_delta loss_and_grads "
-    "minibatch_indices sgd_step init_params"
+    "minibatch_indices sgd_step init_params softmax_ce_delta"
 ).split()
 
 
