@@ -52,23 +52,28 @@ EXPLORERS = {
     "07_training_with_sgd": ("bc-training-explorer", "slider"),
 }
 
-# Resolves with the milliseconds from the next key or pointer press to the widget's <img>
-# showing a new, decoded picture (painted at the next animation frame).
+# Resolves with the milliseconds from the next key or pointer press to the widget showing a
+# new, decoded picture (painted at the next animation frame): its first <img> is another
+# element (a Stack of pictures renders only the chosen one) or has another ``src``.
 _ARM = """(root) => {
-    const img = root.querySelector("img");
-    const old = img.src;
+    const oldImg = root.querySelector("img");
+    const old = oldImg ? oldImg.src : null;
     const start = {t: null};
     const mark = () => { if (start.t === null) start.t = performance.now(); };
     document.addEventListener("keydown", mark, {capture: true, once: true});
     document.addEventListener("pointerdown", mark, {capture: true, once: true});
     window.__bcMove = new Promise((resolve) => {
+        let done = false;
         const obs = new MutationObserver(async () => {
-            if (img.src === old) return;
+            const img = root.querySelector("img");
+            if (done || !img || !img.src || (img === oldImg && img.src === old)) return;
+            done = true;
             obs.disconnect();
             try { await img.decode(); } catch (e) {}
             requestAnimationFrame(() => resolve(performance.now() - start.t));
         });
-        obs.observe(img, {attributes: true, attributeFilter: ["src"]});
+        obs.observe(root, {subtree: true, childList: true, attributes: true,
+                           attributeFilter: ["src"]});
     });
 }"""
 
@@ -96,7 +101,8 @@ def _move(page, root, how: str, state: dict) -> None:
     else:
         # where the stepper is, from the kernel's own label "step k/N" (the buttons' disabled
         # state may arrive after the picture)
-        label = root.locator(".widget-label").filter(has_text="step ").first.inner_text()
+        label = root.locator(".widget-label").filter(has_text=re.compile(r"step \d+/\d+"))
+        label = label.first.inner_text()
         k, n = (int(x) for x in label.split()[1].split("/"))
         if k >= n:
             state["dir"] = "back"

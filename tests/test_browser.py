@@ -234,7 +234,7 @@ def test_learning_rate_slider_redraws_in_jupyterlab(lab_server, request):
             assert before_label.startswith("lr=") and "DIVERGED" not in before_label
 
             handle = explorer.locator(".noUi-handle").first  # the learning-rate slider
-            for _ in range(3):  # one key step each (a twentieth of a decade): a new figure each
+            for _ in range(3):  # one key step each (a tenth of a decade): a new figure each
                 handle.focus()
                 handle.press("ArrowRight")
                 expect(label).not_to_have_text(before_label, timeout=TIMEOUT_MS)
