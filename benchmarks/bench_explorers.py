@@ -53,10 +53,11 @@ EXPLORERS = {
 }
 
 # Resolves with the milliseconds from the next key or pointer press to the widget showing a
-# new, decoded picture (painted at the next animation frame): its first <img> is another
-# element (a Stack of pictures renders only the chosen one) or has another ``src``.
+# new, decoded picture (painted at the next animation frame): its visible <img> is another
+# element (the explorers keep every picture in the page and show one) or has another ``src``.
 _ARM = """(root) => {
-    const oldImg = root.querySelector("img");
+    const shown = () => [...root.querySelectorAll("img")].find((i) => i.checkVisibility());
+    const oldImg = shown();
     const old = oldImg ? oldImg.src : null;
     const start = {t: null};
     const mark = () => { if (start.t === null) start.t = performance.now(); };
@@ -65,7 +66,7 @@ _ARM = """(root) => {
     window.__bcMove = new Promise((resolve) => {
         let done = false;
         const obs = new MutationObserver(async () => {
-            const img = root.querySelector("img");
+            const img = shown();
             if (done || !img || !img.src || (img === oldImg && img.src === old)) return;
             done = true;
             obs.disconnect();
@@ -73,7 +74,7 @@ _ARM = """(root) => {
             requestAnimationFrame(() => resolve(performance.now() - start.t));
         });
         obs.observe(root, {subtree: true, childList: true, attributes: true,
-                           attributeFilter: ["src"]});
+                           attributeFilter: ["src", "class", "style"]});
     });
 }"""
 

@@ -68,14 +68,37 @@ _BLANK_PNG = bytes.fromhex(
 )
 
 
+#: a ``widgets.Tab`` with this class shows no tab bar or border: a stack of pictures whose
+#: every picture stays loaded in the page (a ``widgets.Stack`` re-creates the picture's
+#: element on every switch, and loading its bytes again took about 50 ms, issue 21)
+_FRAMES_CLASS = "bc-frames"
+_FRAMES_CSS = (
+    "<style>.bc-frames > .widget-tab-bar {display: none !important}"
+    " .bc-frames > .widget-tab-contents {border: none !important; padding: 0 !important;"
+    " overflow: visible !important}</style>"
+)
+
+
+def _frames_tab(children=()) -> widgets.Tab:
+    """A ``widgets.Tab`` shown as a plain stack: only its chosen child is visible."""
+    tab = widgets.Tab(list(children), selected_index=None)
+    tab.add_class(_FRAMES_CLASS)
+    return tab
+
+
+def _frames_style() -> widgets.HTML:
+    """The style sheet of :func:`_frames_tab` (put one in each explorer)."""
+    return widgets.HTML(_FRAMES_CSS, layout={"height": "0px", "margin": "0px"})
+
+
 class _FrameStack:
     """A slider over fixed values whose pictures are switched in the browser (issue 21).
 
     ``slider`` (a ``SelectionSlider`` whose readout is the value) is linked in JavaScript
-    (``jsdlink``) to ``stack``, a ``widgets.Stack`` of one ``widgets.Image`` per position,
+    (``jsdlink``) to ``stack``, a :func:`_frames_tab` of one ``widgets.Image`` per position,
     so releasing the slider shows its stored picture with no message to the kernel. The
     stack's last child is ``exact``: the kernel's picture of a value that is not a position
-    (one set from code), shown instead.
+    (one set from code), shown instead. ``view`` is what to display.
     """
 
     def __init__(self, description: str, values, value: float, exact: widgets.Image) -> None:
@@ -94,8 +117,10 @@ class _FrameStack:
         self.frames = [widgets.Image(format="png", layout=_IMAGE_LAYOUT) for _ in self.values]
         self.keys: list[object] = [None] * len(self.values)  # what each frame shows
         self.exact = exact
-        self.stack = widgets.Stack([*self.frames, exact], selected_index=len(self.values))
+        self.stack = _frames_tab([*self.frames, exact])
+        self.stack.selected_index = len(self.values)
         widgets.jsdlink((self.slider, "index"), (self.stack, "selected_index"))
+        self.view = widgets.VBox([_frames_style(), self.stack])
 
     def nearest(self, value: float) -> int:
         return int(np.argmin(np.abs(np.log(self.values) - np.log(value))))

@@ -76,7 +76,7 @@ class LearningRateExplorer(widgets.VBox):
                 widgets.HBox([self.surface, self.stable]),
                 widgets.HBox([self.lr_slider, self.steps]),
                 self.label,
-                self._frames.stack,
+                self._frames.view,
             ]
         )
         self.add_class("bc-lr-explorer")

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from .. import explore, plots, scalar
 from .._validate import check_choice
 from ..site.explorer import Frame, Group, compact_png, explorer_html
-from ._common import _IMAGE_LAYOUT, _png, _with_static
+from ._common import _IMAGE_LAYOUT, _frames_style, _frames_tab, _png, _with_static
 
 
 class BackpropStepper(widgets.VBox):
@@ -36,8 +36,8 @@ class BackpropStepper(widgets.VBox):
         self.step_slider = widgets.IntSlider(
             value=0, min=0, max=0, description="step", continuous_update=False
         )
-        self._pictures = widgets.Stack(selected_index=None)
-        self._texts = widgets.Stack(selected_index=None)
+        self._pictures = _frames_tab()
+        self._texts = _frames_tab()
         for stack in (self._pictures, self._texts):
             widgets.jsdlink((self.step_slider, "value"), (stack, "selected_index"))
         self.label = widgets.Label()
@@ -53,6 +53,7 @@ class BackpropStepper(widgets.VBox):
             [
                 widgets.HBox([self.graph, self.back_button, self.step_button, self.reset_button]),
                 widgets.HBox([self.step_slider, self.label]),
+                _frames_style(),
                 self._pictures,
                 self._texts,
             ]

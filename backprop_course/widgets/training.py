@@ -105,7 +105,7 @@ class TrainingExplorer(widgets.VBox):
                 widgets.HBox([self.dataset, self.activation, self.batch_size]),
                 widgets.HBox([self.lr_slider, self.hidden_width, self.epochs]),
                 widgets.HBox([self.progress, self.label]),
-                self._frames.stack,
+                self._frames.view,
             ]
         )
         self.add_class("bc-training-explorer")
