@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from .. import explore, plots, scalar
 from .._validate import check_choice
 from ..site.explorer import Frame, Group, compact_png, explorer_html
-from ._common import _IMAGE_LAYOUT, _frames_style, _frames_tab, _png, _with_static
+from ._common import _IMAGE_LAYOUT, _compact, _frames_style, _frames_tab, _png, _with_static
 
 
 class BackpropStepper(widgets.VBox):
@@ -131,10 +131,12 @@ class BackpropStepper(widgets.VBox):
         for stack in (self._pictures, self._texts):
             stack.selected_index = None  # the new children may be fewer
         self._pictures.children = [
-            widgets.Image(
-                value=_png(plots.plot_backprop_frame, self.root, f)
-                if custom
-                else _stepper_png(name, f.index),
+            widgets.Image(  # a palette PNG: a quarter of the bytes, in the notebook too
+                value=_compact(
+                    _png(plots.plot_backprop_frame, self.root, f)
+                    if custom
+                    else _stepper_png(name, f.index)
+                ),
                 format="png",
                 layout=_IMAGE_LAYOUT,
             )
@@ -143,6 +145,10 @@ class BackpropStepper(widgets.VBox):
         self._texts.children = [
             widgets.HTML(f"<pre>{html.escape(f.text)}</pre>") for f in self.frames
         ]
+        # one height for every step's text: a text of another height moved the rest of the
+        # notebook, whose layout took most of a step's 70 ms in the browser (issue 21)
+        lines = max(f.text.count("\n") + 1 for f in self.frames)
+        self._texts.layout.height = f"{1.4 * lines + 2:.1f}em"
         self.index = -1  # nothing shown yet: _show(0) below updates every control
         self.step_slider.max = len(self.frames) - 1
         self._show(0)
