@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 
 import ipywidgets as widgets
 import numpy as np
@@ -11,7 +12,15 @@ from .. import explore
 from .._validate import check_choice, check_count, check_positive
 from ..plots.explorers import DescentFrames
 from ..site.explorer import Frame, Group, compact_png, explorer_html
-from ._common import _DRAW_LOCK, _IMAGE_LAYOUT, _log_slider, _with_static
+from ._common import (
+    _BLANK_PNG,
+    _DRAW_LOCK,
+    _IMAGE_LAYOUT,
+    _compact,
+    _FrameStack,
+    _log_slider,
+    _with_static,
+)
 
 
 class LearningRateExplorer(widgets.VBox):
@@ -38,7 +47,8 @@ class LearningRateExplorer(widgets.VBox):
         self.surface = widgets.Dropdown(
             options=list(explore.SURFACES), value=surface, description="surface"
         )
-        # a twentieth of a decade a step (a key press: +12 %): positions the display stores
+        # the learning rate itself (any value in the range, e.g. set from code); not shown:
+        # the slider shown is ``lr_slider``, whose positions' pictures the browser switches
         self.lr = _log_slider("learning rate", lr, lo, hi, step=LR_SLIDER_STEP)
         self.steps = widgets.IntSlider(
             value=n_steps,
@@ -51,18 +61,25 @@ class LearningRateExplorer(widgets.VBox):
         self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
         self.label = widgets.Label()
         self.result: explore.DescentResult | None = None
+        self.lr_range = (lo, hi)
+        # a tenth of a decade a step (a key press: +26 %), a stored picture each (issue 21)
+        self._frames = _FrameStack("learning rate", _rate_grid(lo, hi), lr, self.image)
+        self.lr_slider = self._frames.slider
+        self._quiet = False  # True while the kernel moves lr_slider to follow .lr
+        self._displayed = False
+        self._generation = 0  # of the frame refills: a newer surface or step count wins
+        self.lr_slider.observe(self._slid, names="index")
         for control in (self.surface, self.lr, self.steps):
             control.observe(self.update, names="value")
         super().__init__(
             [
                 widgets.HBox([self.surface, self.stable]),
-                widgets.HBox([self.lr, self.steps]),
+                widgets.HBox([self.lr_slider, self.steps]),
                 self.label,
-                self.image,
+                self._frames.view,
             ]
         )
         self.add_class("bc-lr-explorer")
-        self.lr_range = (lo, hi)
         self.update()
 
     def update(self, change=None) -> explore.DescentResult:
@@ -77,7 +94,48 @@ class LearningRateExplorer(widgets.VBox):
         self.image.value = _descent_png(r.surface, _milli_decades(r.lr), r.n_steps)
         self.result = r
         self.label.value = r.summary()
+        key, frames = (r.surface, r.n_steps), self._frames
+        i = frames.position(r.lr)
+        if i is not None and frames.keys[i] != key:
+            frames.set_frame(i, key, _compact(self.image.value))
+        self._quiet = True
+        try:
+            frames.show(r.lr)
+        finally:
+            self._quiet = False
+        if self._displayed and change is not None and change.owner is not self.lr:
+            self._refill()
         return r
+
+    def _slid(self, change) -> None:
+        """``lr_slider`` moved (the browser already shows its picture): compute that rate."""
+        if not self._quiet:
+            self.lr.value = self._frames.values[change.new]
+
+    def _refill(self) -> None:
+        """Draw every position's picture for the surface and steps now chosen, in a thread;
+        until drawn a position is blank (stopping there draws it at once)."""
+        self._generation += 1
+        generation, key, frames = (
+            self._generation,
+            (self.surface.value, self.steps.value),
+            self._frames,
+        )
+        for j in range(len(frames.values)):
+            if frames.keys[j] != key:
+                frames.set_frame(j, None, _BLANK_PNG)
+
+        def run() -> None:
+            start = self.lr_slider.index
+            for j in sorted(range(len(frames.values)), key=lambda j: abs(j - start)):
+                if self._generation != generation:
+                    return
+                if frames.keys[j] != key:
+                    png = _compact(_descent_png(key[0], _milli_decades(frames.values[j]), key[1]))
+                    if self._generation == generation:
+                        frames.set_frame(j, key, png)
+
+        threading.Thread(target=run, daemon=True, name="bc-lr-frames").start()
 
     def lr_grid(self) -> np.ndarray:
         """The kernel-free explorer's learning rates: 4 a decade over the slider's range."""
@@ -109,21 +167,31 @@ class LearningRateExplorer(widgets.VBox):
         )
 
     def slider_rates(self) -> np.ndarray:
-        """Every learning rate the slider can take: ``LR_SLIDER_STEP`` decades apart."""
-        lo, hi = np.log10(self.lr_range)
-        return 10.0 ** np.arange(lo, hi + 1e-9, LR_SLIDER_STEP)
+        """Every learning rate the slider can take: about ``LR_SLIDER_STEP`` decades apart
+        (the starting rate replaces the nearest one)."""
+        return np.array(self._frames.values)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = _with_static(self, super()._repr_mimebundle_(**kwargs))
         # displayed: draw every position of the slider for the surface and steps shown, so
-        # moving it is a lookup (issue 21: a new picture within 60 ms); about 2 s, once
-        for lr in self.slider_rates():
-            _descent_png(self.surface.value, _milli_decades(lr), self.steps.value)
+        # the browser switches pictures with no kernel in between (issue 21: within 60 ms)
+        key, frames = (self.surface.value, self.steps.value), self._frames
+        for j, lr in enumerate(frames.values):
+            if frames.keys[j] != key:
+                png = _compact(_descent_png(key[0], _milli_decades(lr), key[1]))
+                frames.set_frame(j, key, png)
+        self._displayed = True
         return bundle
 
 
 #: the learning-rate explorer's slider step, in decades
-LR_SLIDER_STEP = 0.05
+LR_SLIDER_STEP = 0.1
+
+
+def _rate_grid(lo: float, hi: float) -> np.ndarray:
+    """``lo`` to ``hi`` on a log scale, about ``LR_SLIDER_STEP`` decades apart."""
+    a, b = np.log10(lo), np.log10(hi)
+    return np.logspace(a, b, max(2, round((b - a) / LR_SLIDER_STEP) + 1))
 
 
 def _milli_decades(lr: float) -> int:
@@ -169,7 +237,9 @@ def learning_rate_explorer(
 
     Returns
     -------
-    LearningRateExplorer, a ``VBox``: controls ``.surface``, ``.lr``, ``.steps``; outputs
+    LearningRateExplorer, a ``VBox``: controls ``.surface``, ``.lr`` (the rate, any value in
+    the range; not shown), ``.lr_slider`` (the rate shown: its positions' pictures are stored
+    in the browser, which switches them with no kernel in between), ``.steps``; outputs
     ``.image`` (PNG), ``.label`` (``"lr=... steps=... final loss=... converging|DIVERGED"``),
     ``.result`` (the :class:`explore.DescentResult` drawn).
 

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from .. import explore, plots, scalar
 from .._validate import check_choice
 from ..site.explorer import Frame, Group, compact_png, explorer_html
-from ._common import _IMAGE_LAYOUT, _png, _with_static
+from ._common import _IMAGE_LAYOUT, _compact, _frames_style, _frames_tab, _png, _with_static
 
 
 class BackpropStepper(widgets.VBox):
@@ -30,27 +30,46 @@ class BackpropStepper(widgets.VBox):
             description="step", icon="step-forward", button_style="primary"
         )
         self.reset_button = widgets.Button(description="reset", icon="undo")
-        self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
+        # every step's picture and text are in the browser, one Image and one HTML a step in
+        # two Stacks that follow this slider there (jsdlink): moving it needs no kernel, and a
+        # click only sends the new index back (issue 21: a new picture within 60 ms)
+        self.step_slider = widgets.IntSlider(
+            value=0, min=0, max=0, description="step", continuous_update=False
+        )
+        self._pictures = _frames_tab()
+        self._texts = _frames_tab()
+        for stack in (self._pictures, self._texts):
+            widgets.jsdlink((self.step_slider, "value"), (stack, "selected_index"))
         self.label = widgets.Label()
-        self.explanation = widgets.HTML()
         self.root: scalar.Value | None = None
         self.frames: list[explore.BackpropFrame] = []
         self.index = 0
-        self._png_cache: dict[int, bytes] = {}
         self.step_button.on_click(lambda _: self.step())
         self.back_button.on_click(lambda _: self.back())
         self.reset_button.on_click(lambda _: self.reset())
+        self.step_slider.observe(lambda change: self._show(change.new), names="value")
         self.graph.observe(self._load, names="value")
         super().__init__(
             [
                 widgets.HBox([self.graph, self.back_button, self.step_button, self.reset_button]),
-                self.label,
-                self.image,
-                self.explanation,
+                widgets.HBox([self.step_slider, self.label]),
+                _frames_style(),
+                self._pictures,
+                self._texts,
             ]
         )
         self.add_class("bc-backprop-stepper")
         self._load()
+
+    @property
+    def image(self) -> widgets.Image:
+        """The picture of the frame shown now (a ``widgets.Image``)."""
+        return self._pictures.children[self.index]
+
+    @property
+    def explanation(self) -> widgets.HTML:
+        """The text of the frame shown now (a ``widgets.HTML``)."""
+        return self._texts.children[self.index]
 
     @property
     def frame(self) -> explore.BackpropFrame:
@@ -106,25 +125,46 @@ class BackpropStepper(widgets.VBox):
 
     def _load(self, change=None) -> None:
         name = self.graph.value
-        self.root = self._custom if name == "(your graph)" else explore.example_graph(name)
+        custom = name == "(your graph)"
+        self.root = self._custom if custom else explore.example_graph(name)
         self.frames = explore.backprop_frames(self.root)
-        self._png_cache = {}
+        for stack in (self._pictures, self._texts):
+            stack.selected_index = None  # the new children may be fewer
+        self._pictures.children = [
+            widgets.Image(  # a palette PNG: a quarter of the bytes, in the notebook too
+                value=_compact(
+                    _png(plots.plot_backprop_frame, self.root, f)
+                    if custom
+                    else _stepper_png(name, f.index)
+                ),
+                format="png",
+                layout=_IMAGE_LAYOUT,
+            )
+            for f in self.frames
+        ]
+        self._texts.children = [
+            widgets.HTML(f"<pre>{html.escape(f.text)}</pre>") for f in self.frames
+        ]
+        # one height for every step's text: a text of another height moved the rest of the
+        # notebook, whose layout took most of a step's 70 ms in the browser (issue 21)
+        lines = max(f.text.count("\n") + 1 for f in self.frames)
+        self._texts.layout.height = f"{1.4 * lines + 2:.1f}em"
+        self.index = -1  # nothing shown yet: _show(0) below updates every control
+        self.step_slider.max = len(self.frames) - 1
         self._show(0)
 
     def _show(self, index: int) -> explore.BackpropFrame:
+        if index == self.index:
+            return self.frame
         self.index = index
         frame = self.frames[index]
-        if index not in self._png_cache:
-            self._png_cache[index] = (
-                _png(plots.plot_backprop_frame, self.root, frame)
-                if self._custom is not None and self.root is self._custom
-                else _stepper_png(self.graph.value, index)
-            )
-        self.image.value = self._png_cache[index]
+        # the browser switches the Stacks as soon as this value arrives (jsdlink)
+        self.step_slider.value = index
+        for stack in (self._pictures, self._texts):
+            stack.selected_index = index
         last = len(self.frames) - 1
         done = " (done: every gradient is final)" if index == last else ""
         self.label.value = f"step {index}/{last}{done}"
-        self.explanation.value = f"<pre>{html.escape(frame.text)}</pre>"
         self.step_button.disabled = index == last
         self.back_button.disabled = index == 0
         return frame
@@ -155,7 +195,9 @@ def backprop_stepper(graph: str | scalar.Value = "neuron") -> BackpropStepper:
     Returns
     -------
     BackpropStepper, a ``VBox``: ``.graph`` (dropdown), ``.step_button``, ``.back_button``,
-    ``.reset_button``, ``.image``, ``.label`` (``"step k/N"``), ``.explanation``; ``.frames``,
+    ``.reset_button``, ``.step_slider`` (every step's picture and text are in the browser,
+    which switches them as this slider moves), ``.image``, ``.label`` (``"step k/N"``),
+    ``.explanation`` (the picture and text shown now); ``.frames``,
     ``.index``, ``.grads()`` (partial gradients shown now, by label), ``.step()``.
 
     Notes

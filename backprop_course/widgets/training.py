@@ -10,7 +10,15 @@ import numpy as np
 
 from .. import explore, plots
 from ..site.explorer import Frame, Group, compact_png, explorer_html
-from ._common import _IMAGE_LAYOUT, _log_slider, _png, _with_static
+from ._common import (
+    _BLANK_PNG,
+    _IMAGE_LAYOUT,
+    _compact,
+    _FrameStack,
+    _log_slider,
+    _png,
+    _with_static,
+)
 
 _TRAINING = explore.TrainingSettings()  # the training explorer's defaults are explore.train's
 
@@ -42,8 +50,10 @@ class TrainingExplorer(widgets.VBox):
         self.dataset = widgets.Dropdown(
             options=list(explore.TRAINING_DATASETS), value=dataset, description="data"
         )
-        # half a decade a step: every position is a rate of LR_GRID, trained when the widget is
-        # displayed, so moving this slider shows a stored picture (issue 21: within 60 ms)
+        # the learning rate itself (any value in the range, e.g. set from code); not shown:
+        # the slider shown is ``lr_slider`` over LR_GRID (the start replacing its nearest
+        # rate), whose runs are trained when the widget is displayed and whose pictures the
+        # browser switches with no kernel in between (issue 21: within 60 ms)
         self.lr = _log_slider("learning rate", lr, self.LR_GRID[0], self.LR_GRID[-1], step=0.5)
         sizes = sorted({1, 4, 8, 16, 32, 64, 200, batch_size})
         self.batch_size = widgets.Dropdown(
@@ -71,6 +81,10 @@ class TrainingExplorer(widgets.VBox):
         self.image = widgets.Image(format="png", layout=_IMAGE_LAYOUT)
         self.label = widgets.Label()
         self.result: explore.TrainingResult | None = None
+        self._frames = _FrameStack("learning rate", self.LR_GRID, lr, self.image)
+        self.lr_slider = self._frames.slider
+        self._quiet = False  # True while the kernel moves lr_slider to follow .lr
+        self.lr_slider.observe(self._slid, names="index")
         #: one entry per run started: {"settings", "status": running|done|cancelled, "epochs"}
         self.runs: list[dict] = []
         self._lock = threading.Lock()
@@ -89,9 +103,9 @@ class TrainingExplorer(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox([self.dataset, self.activation, self.batch_size]),
-                widgets.HBox([self.lr, self.hidden_width, self.epochs]),
+                widgets.HBox([self.lr_slider, self.hidden_width, self.epochs]),
                 widgets.HBox([self.progress, self.label]),
-                self.image,
+                self._frames.view,
             ]
         )
         self.add_class("bc-training-explorer")
@@ -123,7 +137,29 @@ class TrainingExplorer(widgets.VBox):
         )
 
     def _repr_mimebundle_(self, **kwargs):
-        return _with_static(self, super()._repr_mimebundle_(**kwargs))
+        bundle = _with_static(self, super()._repr_mimebundle_(**kwargs))
+        self._sync_frames(self.settings())  # static_html trained every position's rate
+        return bundle
+
+    def _slid(self, change) -> None:
+        """``lr_slider`` moved (the browser already shows its picture): that rate's run."""
+        if not self._quiet:
+            self.lr.value = self._frames.values[change.new]
+
+    def _sync_frames(self, settings: explore.TrainingSettings) -> None:
+        """Each position's picture for ``settings`` at its rate: the stored run's, or blank
+        until trained (stopping the slider there trains it)."""
+        key, frames = _frames_key(settings), self._frames
+        for j, lr in enumerate(frames.values):
+            if frames.keys[j] == key:
+                continue
+            stored = _TRAINED.get(
+                (explore.TrainingSettings(**{**settings.as_kwargs(), "lr": lr}), self.rng)
+            )
+            if stored is not None:
+                frames.set_frame(j, key, _compact(stored[1]))
+            elif frames.frames[j].value != _BLANK_PNG:
+                frames.set_frame(j, None, _BLANK_PNG)
 
     def settings(self) -> explore.TrainingSettings:
         """The controls' current values (each run uses them with the widget's ``rng``)."""
@@ -162,6 +198,7 @@ class TrainingExplorer(widgets.VBox):
             generation = self._generation
             record = {"settings": settings, "status": "running", "epochs": 0}
             self.runs.append(record)
+            self._sync_frames(settings)
             if stored is not None:  # a run made before with these settings: show it now
                 self._show(record, *stored)
                 return
@@ -225,6 +262,15 @@ class TrainingExplorer(widgets.VBox):
         record["epochs"] = result.epochs_run
         self.result = result
         self.image.value = png
+        lr, frames = result.settings.lr, self._frames
+        i = frames.position(lr)
+        if i is not None and frames.keys[i] != _frames_key(result.settings):
+            frames.set_frame(i, _frames_key(result.settings), _compact(png))
+        self._quiet = True
+        try:
+            frames.show(lr)
+        finally:
+            self._quiet = False
         self.progress.max = result.settings.epochs
         self.progress.value = result.epochs_run
         self.progress.bar_style = "danger" if result.diverged else "success"
@@ -235,6 +281,11 @@ class TrainingExplorer(widgets.VBox):
 #: a setting seen before (or stored by ``static_html``) is shown without training again
 _TRAINED: dict[tuple[explore.TrainingSettings, int], tuple[explore.TrainingResult, bytes]] = {}
 _TRAINED_MAX = 256
+
+
+def _frames_key(s: explore.TrainingSettings) -> tuple:
+    """What the pictures of the learning-rate slider's positions depend on: all but the rate."""
+    return (s.dataset, s.batch_size, s.hidden_width, s.activation, s.epochs)
 
 
 def _remember(key, value) -> None:
@@ -283,7 +334,9 @@ def training_explorer(
 
     Returns
     -------
-    TrainingExplorer, a ``VBox``: controls ``.dataset``, ``.lr``, ``.batch_size``,
+    TrainingExplorer, a ``VBox``: controls ``.dataset``, ``.lr`` (the rate, any value in the
+    range; not shown), ``.lr_slider`` (the rate shown, over ``LR_GRID``: its positions'
+    pictures are stored in the browser, which switches them with no kernel), ``.batch_size``,
     ``.hidden_width``, ``.activation``, ``.epochs``; ``.progress`` (IntProgress), ``.label``,
     ``.image``; ``.result`` (the last finished :class:`explore.TrainingResult`), ``.runs`` (each
     run's settings and status: done or cancelled), ``.wait()``.
