@@ -1,4 +1,14 @@
-"""Shared helpers of the slide-formula tests (tests/test_slide_formulas_<deck>.py)."""
+"""Shared helpers of the slide-formula tests (tests/test_slide_formulas_<deck>.py).
+
+Each test names its slide in the docstring. Where a slide is wrong, the test computes the
+slide's version *and* the corrected one, and shows the first disagreeing with central finite
+differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them by
+number, with what kind of slip each is (error, index slip, note, notation, withdrawn).
+
+Mapping to the package's row form: a column-form ``W`` (``z = W x``) is our ``W.T``; the
+slides' ``w_ij`` (from node ``i`` to node ``j``) is our ``W[i, j]``; Hajij's ``u_il`` (into
+``i`` from ``l``) is our ``W[l, i]``. ERRATA.md names the deck files.
+"""
 
 import numpy as np
 

@@ -1,13 +1,5 @@
-"""The formulas of deck 003 (the W x deck), checked numerically.
-
-Each test names its slide in the docstring. Where a slide is wrong, the test computes the
-slide's version *and* the corrected one, and shows the first disagreeing with central finite
-differences (or with the fact it claims) and the second agreeing. ERRATA.md lists them by
-number, with what kind of slip each is (error, index slip, note, notation, withdrawn).
-
-Mapping to the package's row form: a column-form ``W`` (``z = W x``) is our ``W.T``; the
-slides' ``w_ij`` (from node ``i`` to node ``j``) is our ``W[i, j]``; Hajij's ``u_il`` (into
-``i`` from ``l``) is our ``W[l, i]``. The decks are in /work/shared/seeds (see ERRATA.md).
+"""The formulas of deck 003 (the W x deck), checked numerically (how a test
+shows a slide's mistake, and how the decks' notations map to ours: ``slide_checks.py``).
 """
 
 import numpy as np
